@@ -1,0 +1,630 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/store"
+)
+
+// Opener returns a fresh, migrated, empty store.
+type Opener func(t testing.TB) *store.Store
+
+// Run runs the conformance suite against the stores that open returns.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *store.Store)
+	}{
+		{"Transactions", testTransactions},
+		{"Agencies", testAgencies},
+		{"Users", testUsers},
+		{"LoginFailuresAndTOTP", testLoginFailuresAndTOTP},
+		{"Enrolments", testEnrolments},
+		{"Secrets", testSecrets},
+		{"Sessions", testSessions},
+		{"APITokens", testAPITokens},
+		{"Audit", testAudit},
+		{"Evidence", testEvidence},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tt.fn(t, s)
+		})
+	}
+}
+
+// t0 is a fixed instant with milliseconds, to check time round trips.
+var t0 = time.Date(2026, 3, 14, 15, 9, 26, 535_000_000, time.UTC)
+
+func write(t *testing.T, s *store.Store, fn func(*store.Tx) error) {
+	t.Helper()
+	if err := s.InTx(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, s *store.Store, fn func(*store.Tx) error) {
+	t.Helper()
+	if err := s.View(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantKind(t *testing.T, err error, kind haven.Kind) {
+	t.Helper()
+	if haven.ErrorKind(err) != kind || err == nil {
+		t.Fatalf("got error %v, want kind %v", err, kind)
+	}
+}
+
+func newAgency(name string) *haven.Agency {
+	return &haven.Agency{ID: haven.NewID(), Name: name, Kind: haven.AgencyICAC, Jurisdiction: "US-CA", CreatedAt: t0}
+}
+
+func newUser(login string, role haven.Role, agencyID string) *haven.User {
+	return &haven.User{ID: haven.NewID(), Login: login, DisplayName: "Test " + login, Role: role,
+		AgencyID: agencyID, CreatedAt: t0, UpdatedAt: t0}
+}
+
+func testTransactions(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	ran := false
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		tx.AfterCommit(func() { ran = true })
+		if err := tx.CreateAgency(ctx, newAgency("Rolled Back")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want boom", err)
+	}
+	if ran {
+		t.Error("AfterCommit ran for a rolled-back transaction")
+	}
+	read(t, s, func(tx *store.Tx) error {
+		_, err := tx.AgencyByName(ctx, "Rolled Back")
+		wantKind(t, err, haven.KindNotFound)
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		tx.AfterCommit(func() { ran = true })
+		return tx.CreateAgency(ctx, newAgency("Committed"))
+	})
+	if !ran {
+		t.Error("AfterCommit did not run after commit")
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("ping: %v", err)
+	}
+}
+
+func testAgencies(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	a := newAgency("Zeta County Sheriff")
+	b := newAgency("Alpha ICAC Task Force")
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateAgency(ctx, a); err != nil {
+			return err
+		}
+		return tx.CreateAgency(ctx, b)
+	})
+	err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateAgency(ctx, newAgency("ALPHA icac task force")) })
+	wantKind(t, err, haven.KindConflict)
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.Agency(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(a, got); diff != "" {
+			t.Errorf("Agency (-want +got):\n%s", diff)
+		}
+		got, err = tx.AgencyByName(ctx, " alpha icac TASK force ")
+		if err != nil || got.ID != b.ID {
+			t.Errorf("AgencyByName: got %v, %v; want %s", got, err, b.ID)
+		}
+		_, err = tx.Agency(ctx, haven.NewID())
+		wantKind(t, err, haven.KindNotFound)
+		all, err := tx.Agencies(ctx)
+		if err != nil {
+			return err
+		}
+		if len(all) != 2 || all[0].ID != b.ID || all[1].ID != a.ID {
+			t.Errorf("Agencies: got %d agencies, want Alpha then Zeta", len(all))
+		}
+		return nil
+	})
+}
+
+func testUsers(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ag := newAgency("Example Police")
+	le := newUser("officer@example.org", haven.RoleLE, ag.ID)
+	an := newUser("analyst@example.org", haven.RoleIntake, "")
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateAgency(ctx, ag); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, le); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, an)
+	})
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		return tx.CreateUser(ctx, newUser("analyst@example.org", haven.RoleAdmin, ""))
+	})
+	wantKind(t, err, haven.KindConflict)
+
+	an.PasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"
+	an.TOTPSecret = []byte{0, 1, 2, 0xff}
+	an.TOTPEnabled = true
+	an.LockedAt = t0.Add(time.Minute)
+	an.NoticeAckAt = t0.Add(2 * time.Minute)
+	an.LastLoginAt = t0.Add(3 * time.Minute)
+	an.UpdatedAt = t0.Add(4 * time.Minute)
+	an.Disabled = true
+	an.DisplayName = "Ana Lyst"
+	write(t, s, func(tx *store.Tx) error { return tx.UpdateUser(ctx, an) })
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.User(ctx, an.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(an, got); diff != "" {
+			t.Errorf("User after update (-want +got):\n%s", diff)
+		}
+		got, err = tx.UserByLogin(ctx, "officer@example.org")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(le, got); diff != "" {
+			t.Errorf("UserByLogin (-want +got):\n%s", diff)
+		}
+		_, err = tx.UserByLogin(ctx, "nobody@example.org")
+		wantKind(t, err, haven.KindNotFound)
+		list, err := tx.Users(ctx, store.UserFilter{AgencyID: ag.ID})
+		if err != nil {
+			return err
+		}
+		if len(list) != 1 || list[0].ID != le.ID {
+			t.Errorf("Users by agency: got %d users, want the officer", len(list))
+		}
+		list, err = tx.Users(ctx, store.UserFilter{})
+		if err != nil {
+			return err
+		}
+		if len(list) != 2 || list[0].Login != "analyst@example.org" {
+			t.Errorf("Users: got %d, want 2 sorted by login", len(list))
+		}
+		n, err := tx.CountUsers(ctx, haven.RoleLE)
+		if err != nil || n != 1 {
+			t.Errorf("CountUsers(le): got %d, %v; want 1", n, err)
+		}
+		n, err = tx.CountUsers(ctx, "")
+		if err != nil || n != 2 {
+			t.Errorf("CountUsers(all): got %d, %v; want 2", n, err)
+		}
+		return nil
+	})
+	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, newUser("ghost@example.org", haven.RoleAdmin, "")) })
+	wantKind(t, err, haven.KindNotFound)
+}
+
+func testLoginFailuresAndTOTP(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	u := newUser("fail@example.org", haven.RoleIntake, "")
+	write(t, s, func(tx *store.Tx) error { return tx.CreateUser(ctx, u) })
+	write(t, s, func(tx *store.Tx) error {
+		for i := range 4 {
+			at := t0.Add(time.Duration(i) * 10 * time.Minute)
+			n, err := tx.RecordLoginFailure(ctx, u.ID, at, at.Add(-15*time.Minute))
+			if err != nil {
+				return err
+			}
+			// failures at 0, 10, 20, 30 minutes: a 15-minute window holds two at most
+			want := min(i+1, 2)
+			if n != want {
+				t.Errorf("failure %d: got %d in window, want %d", i, n, want)
+			}
+		}
+		if err := tx.ClearLoginFailures(ctx, u.ID); err != nil {
+			return err
+		}
+		n, err := tx.RecordLoginFailure(ctx, u.ID, t0.Add(time.Hour), t0)
+		if err != nil || n != 1 {
+			t.Errorf("after clear: got %d, %v; want 1", n, err)
+		}
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		for _, c := range []struct {
+			step int64
+			want bool
+		}{{100, true}, {100, false}, {99, false}, {101, true}} {
+			ok, err := tx.AdvanceTOTPStep(ctx, u.ID, c.step)
+			if err != nil {
+				return err
+			}
+			if ok != c.want {
+				t.Errorf("AdvanceTOTPStep(%d): got %v, want %v", c.step, ok, c.want)
+			}
+		}
+		got, err := tx.User(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if got.TOTPLastStep != 101 {
+			t.Errorf("got last step %d, want 101", got.TOTPLastStep)
+		}
+		return nil
+	})
+}
+
+func testEnrolments(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	u := newUser("new@example.org", haven.RoleSupervisor, "")
+	e := &haven.Enrolment{TokenHash: []byte("0123456789abcdef0123456789abcdef"), UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(72 * time.Hour)}
+	e2 := &haven.Enrolment{TokenHash: []byte("fedcba9876543210fedcba9876543210"), UserID: u.ID, CreatedAt: t0, ExpiresAt: t0.Add(72 * time.Hour)}
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.CreateEnrolment(ctx, e); err != nil {
+			return err
+		}
+		return tx.CreateEnrolment(ctx, e2)
+	})
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.Enrolment(ctx, e.TokenHash)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(e, got); diff != "" {
+			t.Errorf("Enrolment (-want +got):\n%s", diff)
+		}
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error { return tx.UseEnrolment(ctx, e.TokenHash, t0.Add(time.Hour)) })
+	err := s.InTx(ctx, func(tx *store.Tx) error { return tx.UseEnrolment(ctx, e.TokenHash, t0.Add(2*time.Hour)) })
+	wantKind(t, err, haven.KindNotFound)
+	write(t, s, func(tx *store.Tx) error { return tx.RevokeEnrolments(ctx, u.ID, t0.Add(3*time.Hour)) })
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.Enrolment(ctx, e2.TokenHash)
+		if err != nil {
+			return err
+		}
+		if !got.UsedAt.Equal(t0.Add(3 * time.Hour)) {
+			t.Errorf("revoked enrolment: got used_at %v, want %v", got.UsedAt, t0.Add(3*time.Hour))
+		}
+		got, err = tx.Enrolment(ctx, e.TokenHash)
+		if err != nil {
+			return err
+		}
+		if !got.UsedAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("used enrolment: revocation changed used_at to %v", got.UsedAt)
+		}
+		return nil
+	})
+}
+
+func testSecrets(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	write(t, s, func(tx *store.Tx) error { return tx.PutSecret(ctx, "audit-chain", []byte{1, 2, 3}, t0, false) })
+	err := s.InTx(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, "audit-chain", []byte{9}, t0, false) })
+	wantKind(t, err, haven.KindConflict)
+	write(t, s, func(tx *store.Tx) error { return tx.PutSecret(ctx, "audit-chain", []byte{4, 5}, t0, true) })
+	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.PutSecret(ctx, "missing", []byte{9}, t0, true) })
+	wantKind(t, err, haven.KindNotFound)
+	write(t, s, func(tx *store.Tx) error { return tx.PutSecret(ctx, "a-first", []byte{7}, t0, false) })
+	read(t, s, func(tx *store.Tx) error {
+		b, err := tx.Secret(ctx, "audit-chain")
+		if err != nil || !bytes.Equal(b, []byte{4, 5}) {
+			t.Errorf("Secret: got %v, %v; want [4 5]", b, err)
+		}
+		_, err = tx.Secret(ctx, "nope")
+		wantKind(t, err, haven.KindNotFound)
+		names, err := tx.SecretNames(ctx)
+		if diff := cmp.Diff([]string{"a-first", "audit-chain"}, names); err != nil || diff != "" {
+			t.Errorf("SecretNames: %v (-want +got):\n%s", err, diff)
+		}
+		return nil
+	})
+}
+
+func testSessions(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	u := newUser("sess@example.org", haven.RoleAuditor, "")
+	s1 := &haven.Session{ID: haven.NewID(), TokenHash: bytes.Repeat([]byte{1}, 32), UserID: u.ID, CSRFToken: "csrf-1",
+		CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour), RemoteAddr: "192.0.2.10"}
+	s2 := &haven.Session{ID: haven.NewID(), TokenHash: bytes.Repeat([]byte{2}, 32), UserID: u.ID, CSRFToken: "csrf-2",
+		CreatedAt: t0, LastSeenAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, s1); err != nil {
+			return err
+		}
+		return tx.CreateSession(ctx, s2)
+	})
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.SessionByToken(ctx, s1.TokenHash)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(s1, got); diff != "" {
+			t.Errorf("SessionByToken (-want +got):\n%s", diff)
+		}
+		_, err = tx.SessionByToken(ctx, bytes.Repeat([]byte{3}, 32))
+		wantKind(t, err, haven.KindNotFound)
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.TouchSession(ctx, s1.ID, t0.Add(5*time.Minute)); err != nil {
+			return err
+		}
+		return tx.MarkSessionAuthenticated(ctx, s1.ID, t0.Add(6*time.Minute))
+	})
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.SessionByToken(ctx, s1.TokenHash)
+		if err != nil {
+			return err
+		}
+		want := t0.Add(6 * time.Minute)
+		if !got.MFAAt.Equal(want) || !got.AuthAt.Equal(want) || !got.LastSeenAt.Equal(want) {
+			t.Errorf("after MarkSessionAuthenticated: got mfa %v auth %v seen %v, want %v", got.MFAAt, got.AuthAt, got.LastSeenAt, want)
+		}
+		return nil
+	})
+	// s2 expires absolutely at t0+1h; s1 was seen at t0+6m.
+	write(t, s, func(tx *store.Tx) error {
+		n, err := tx.DeleteExpiredSessions(ctx, t0.Add(time.Hour), t0)
+		if err != nil || n != 1 {
+			t.Errorf("DeleteExpiredSessions: got %d, %v; want 1", n, err)
+		}
+		n, err = tx.DeleteExpiredSessions(ctx, t0.Add(time.Hour), t0.Add(7*time.Minute))
+		if err != nil || n != 1 {
+			t.Errorf("DeleteExpiredSessions idle: got %d, %v; want 1", n, err)
+		}
+		return nil
+	})
+	s3 := *s1
+	s3.ID, s3.TokenHash = haven.NewID(), bytes.Repeat([]byte{4}, 32)
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateSession(ctx, &s3); err != nil {
+			return err
+		}
+		if err := tx.DeleteSession(ctx, s3.ID); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(ctx, s1); err != nil {
+			return err
+		}
+		n, err := tx.DeleteUserSessions(ctx, u.ID)
+		if err != nil || n != 1 {
+			t.Errorf("DeleteUserSessions: got %d, %v; want 1", n, err)
+		}
+		return nil
+	})
+	err := s.InTx(ctx, func(tx *store.Tx) error { return tx.TouchSession(ctx, s1.ID, t0) })
+	wantKind(t, err, haven.KindNotFound)
+}
+
+func testAPITokens(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	u := newUser("esp-example-1a2b3c", haven.RoleESP, "")
+	tok := &haven.APIToken{ID: haven.NewID(), UserID: u.ID, Name: "ci", TokenHash: bytes.Repeat([]byte{7}, 32), CreatedAt: t0}
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		if err := tx.CreateAPIToken(ctx, tok); err != nil {
+			return err
+		}
+		return tx.TouchAPIToken(ctx, tok.ID, t0.Add(time.Minute))
+	})
+	write(t, s, func(tx *store.Tx) error { return tx.RevokeAPITokens(ctx, u.ID, t0.Add(2*time.Minute)) })
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.APITokenByHash(ctx, tok.TokenHash)
+		if err != nil {
+			return err
+		}
+		tok.LastUsedAt, tok.RevokedAt = t0.Add(time.Minute), t0.Add(2*time.Minute)
+		if diff := cmp.Diff(tok, got); diff != "" {
+			t.Errorf("APITokenByHash (-want +got):\n%s", diff)
+		}
+		_, err = tx.APITokenByHash(ctx, []byte("nope"))
+		wantKind(t, err, haven.KindNotFound)
+		return nil
+	})
+}
+
+func testAudit(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	read(t, s, func(tx *store.Tx) error {
+		seq, hash, err := tx.AuditHead(ctx)
+		if err != nil || seq != 0 || hash != "" {
+			t.Errorf("initial head: got %d %q %v, want 0 \"\"", seq, hash, err)
+		}
+		return nil
+	})
+	var events []*haven.AuditEvent
+	for i := range 3 {
+		e := &haven.AuditEvent{Seq: int64(i + 1), ID: haven.NewID(), At: t0.Add(time.Duration(i) * time.Second),
+			Type: "test.event", ActorID: "actor-1", ActorRole: haven.RoleAdmin, AgencyID: "", SourceAddr: "192.0.2.1",
+			ObjectType: "user", ObjectID: "obj-" + string(rune('a'+i)), Outcome: haven.OutcomeSuccess, Purpose: "",
+			RequestID: "req-1", Details: map[string]string{"n": string(rune('0' + i))}, PrevHash: "p", Hash: "h" + string(rune('0'+i))}
+		if i == 2 {
+			e.Type, e.Details = "other.event", nil
+		}
+		events = append(events, e)
+		write(t, s, func(tx *store.Tx) error {
+			if _, _, err := tx.LockAuditHead(ctx); err != nil {
+				return err
+			}
+			return tx.AppendAuditEvent(ctx, e)
+		})
+	}
+	events[2].Details = map[string]string{} // stored as {}
+	read(t, s, func(tx *store.Tx) error {
+		seq, hash, err := tx.AuditHead(ctx)
+		if err != nil || seq != 3 || hash != "h2" {
+			t.Errorf("head: got %d %q %v, want 3 h2", seq, hash, err)
+		}
+		var got []*haven.AuditEvent
+		if err := tx.AuditEvents(ctx, 1, 0, func(e *haven.AuditEvent) error { got = append(got, e); return nil }); err != nil {
+			return err
+		}
+		if diff := cmp.Diff(events[1:], got); diff != "" {
+			t.Errorf("AuditEvents (-want +got):\n%s", diff)
+		}
+		got = nil
+		if err := tx.AuditEvents(ctx, 0, 1, func(e *haven.AuditEvent) error { got = append(got, e); return nil }); err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0].Seq != 1 {
+			t.Errorf("AuditEvents limit 1: got %d events", len(got))
+		}
+		recent, err := tx.RecentAuditEvents(ctx, store.AuditFilter{Type: "test.event"})
+		if err != nil {
+			return err
+		}
+		if len(recent) != 2 || recent[0].Seq != 2 {
+			t.Errorf("RecentAuditEvents by type: got %d, want 2 newest first", len(recent))
+		}
+		recent, err = tx.RecentAuditEvents(ctx, store.AuditFilter{ObjectType: "user", ObjectID: "obj-a"})
+		if err != nil || len(recent) != 1 {
+			t.Errorf("RecentAuditEvents by object: got %d, %v; want 1", len(recent), err)
+		}
+		recent, err = tx.RecentAuditEvents(ctx, store.AuditFilter{BeforeSeq: 3, Limit: 1})
+		if err != nil || len(recent) != 1 || recent[0].Seq != 2 {
+			t.Errorf("RecentAuditEvents before 3: got %v, %v", recent, err)
+		}
+		return nil
+	})
+	dup := *events[0]
+	dup.ID = haven.NewID()
+	err := s.InTx(ctx, func(tx *store.Tx) error { return tx.AppendAuditEvent(ctx, &dup) })
+	wantKind(t, err, haven.KindConflict)
+}
+
+func testEvidence(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	sum := func(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
+	it := &haven.EvidenceItem{ID: haven.NewID(), SHA256: sum(1), SHA1: sum(1)[:20], MD5: sum(1)[:16], Size: 42,
+		WrappedKey: []byte("wrapped"), CreatedAt: t0}
+	it2 := &haven.EvidenceItem{ID: haven.NewID(), SHA256: sum(2), SHA1: sum(2)[:20], MD5: sum(2)[:16], Size: 7,
+		WrappedKey: []byte("wrapped2"), CreatedAt: t0}
+	acq := &haven.Acquisition{ID: haven.NewID(), ItemID: it.ID, AcquiredAt: t0, ActorID: "u1", Source: "esp",
+		Filename: "photo.jpg", ContentType: "image/jpeg", Size: 42, MD5: it.MD5, SHA1: it.SHA1, SHA256: it.SHA256,
+		ContextType: "report", ContextID: "123"}
+	acq2 := *acq
+	acq2.ID, acq2.AcquiredAt, acq2.Source = haven.NewID(), t0.Add(time.Second), "staff-upload"
+	write(t, s, func(tx *store.Tx) error {
+		for _, x := range []*haven.EvidenceItem{it, it2} {
+			if err := tx.CreateEvidenceItem(ctx, x); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateAcquisition(ctx, acq); err != nil {
+			return err
+		}
+		return tx.CreateAcquisition(ctx, &acq2)
+	})
+	dup := *it
+	dup.ID = haven.NewID()
+	err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateEvidenceItem(ctx, &dup) })
+	wantKind(t, err, haven.KindConflict)
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.EvidenceItem(ctx, it.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(it, got); diff != "" {
+			t.Errorf("EvidenceItem (-want +got):\n%s", diff)
+		}
+		got, err = tx.LiveEvidenceItemBySHA256(ctx, sum(2))
+		if err != nil || got.ID != it2.ID {
+			t.Errorf("LiveEvidenceItemBySHA256: got %v, %v", got, err)
+		}
+		acqs, err := tx.Acquisitions(ctx, it.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff([]*haven.Acquisition{acq, &acq2}, acqs); diff != "" {
+			t.Errorf("Acquisitions (-want +got):\n%s", diff)
+		}
+		one, err := tx.Acquisition(ctx, acq.ID)
+		if err != nil || one.ItemID != it.ID {
+			t.Errorf("Acquisition: got %v, %v", one, err)
+		}
+		todo, err := tx.ItemsToVerify(ctx, t0, 10)
+		if err != nil || len(todo) != 2 {
+			t.Errorf("ItemsToVerify: got %d, %v; want 2", len(todo), err)
+		}
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.SetItemVerified(ctx, it.ID, t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		if err := tx.SetItemIntegrityFailed(ctx, it2.ID, t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		return tx.SetItemWrappedKey(ctx, it2.ID, []byte("rewrapped"))
+	})
+	read(t, s, func(tx *store.Tx) error {
+		todo, err := tx.ItemsToVerify(ctx, t0.Add(30*time.Minute), 10)
+		if err != nil || len(todo) != 1 || todo[0].ID != it2.ID {
+			t.Errorf("ItemsToVerify after verify: got %v, %v; want only it2", todo, err)
+		}
+		got, err := tx.EvidenceItem(ctx, it2.ID)
+		if err != nil {
+			return err
+		}
+		if !got.IntegrityFailedAt.Equal(t0.Add(time.Hour)) || string(got.WrappedKey) != "rewrapped" {
+			t.Errorf("it2: got failed %v key %q", got.IntegrityFailedAt, got.WrappedKey)
+		}
+		var ids []string
+		err = tx.EvidenceItems(ctx, "", 1, func(x *haven.EvidenceItem) error { ids = append(ids, x.ID); return nil })
+		if err != nil || len(ids) != 1 {
+			t.Errorf("EvidenceItems limit 1: got %v, %v", ids, err)
+		}
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		return tx.ShredEvidenceItem(ctx, it.ID, t0.Add(2*time.Hour), "court order 1")
+	})
+	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.ShredEvidenceItem(ctx, it.ID, t0, "again") })
+	wantKind(t, err, haven.KindNotFound)
+	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.SetItemWrappedKey(ctx, it.ID, []byte("x")) })
+	wantKind(t, err, haven.KindNotFound)
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.EvidenceItem(ctx, it.ID)
+		if err != nil {
+			return err
+		}
+		if got.WrappedKey != nil || !got.Shredded() || got.ShredReason != "court order 1" {
+			t.Errorf("shredded item: got key %v shredded %v reason %q", got.WrappedKey, got.Shredded(), got.ShredReason)
+		}
+		_, err = tx.LiveEvidenceItemBySHA256(ctx, it.SHA256)
+		wantKind(t, err, haven.KindNotFound)
+		live, shredded, err := tx.CountEvidence(ctx)
+		if err != nil || live != 1 || shredded != 1 {
+			t.Errorf("CountEvidence: got %d live %d shredded, %v; want 1 1", live, shredded, err)
+		}
+		return nil
+	})
+	// The same bytes may arrive again after destruction: a new item.
+	write(t, s, func(tx *store.Tx) error { return tx.CreateEvidenceItem(ctx, &dup) })
+}

@@ -1,0 +1,130 @@
+package haven
+
+import "slices"
+
+// Role is what an account is for. Each role grants a fixed set of
+// permissions (see Can); there is no per-user permission list, so an audit
+// of who may do what is a reading of this file.
+type Role string
+
+// The roles of Haven.
+const (
+	RoleAdmin      Role = "admin"
+	RoleAuditor    Role = "auditor"
+	RoleSupervisor Role = "supervisor"
+	RoleIntake     Role = "intake_analyst"
+	RoleVictimID   Role = "victim_id_analyst"
+	RoleOffender   Role = "offender_analyst"
+	RoleCasework   Role = "casework_specialist"
+	RoleSupport    Role = "support_coordinator"
+	RoleLE         Role = "le_user"     // law enforcement, bound to one agency
+	RoleESP        Role = "esp_account" // an online service; API only
+)
+
+// Roles lists every role in display order.
+var Roles = []Role{
+	RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID,
+	RoleOffender, RoleCasework, RoleSupport, RoleLE, RoleESP,
+}
+
+var roleLabels = map[Role]string{
+	RoleAdmin:      "Administrator",
+	RoleAuditor:    "Auditor",
+	RoleSupervisor: "Supervisor",
+	RoleIntake:     "Intake analyst",
+	RoleVictimID:   "Victim-identification analyst",
+	RoleOffender:   "Offender-tracking analyst",
+	RoleCasework:   "Trafficking and missing-child specialist",
+	RoleSupport:    "Family-support coordinator",
+	RoleLE:         "Law-enforcement user",
+	RoleESP:        "ESP account (API only)",
+}
+
+// Valid reports whether r is one of the defined roles.
+func (r Role) Valid() bool { _, ok := roleLabels[r]; return ok }
+
+// Label returns a human-readable name for the role.
+func (r Role) Label() string {
+	if l, ok := roleLabels[r]; ok {
+		return l
+	}
+	return string(r)
+}
+
+// Interactive reports whether accounts of this role sign in to the web
+// interface (and so must enrol a second factor). ESP accounts are API only.
+func (r Role) Interactive() bool { return r.Valid() && r != RoleESP }
+
+// NeedsAgency reports whether accounts of this role must belong to an agency.
+func (r Role) NeedsAgency() bool { return r == RoleLE }
+
+// Permission names one thing an actor may do. Services check permissions on
+// an explicit Actor; HTTP routes declare the permission they need so that a
+// route without a rule cannot be registered.
+type Permission string
+
+// The permissions of the foundation. Later programs add their own.
+const (
+	PermStaffHome      Permission = "staff.home"      // see the staff interface
+	PermLEPortal       Permission = "le.portal"       // see the law-enforcement portal
+	PermManageUsers    Permission = "users.manage"    // create, disable, unlock accounts; grant roles
+	PermManageAgencies Permission = "agencies.manage" // create and edit agencies
+	PermViewAgencies   Permission = "agencies.view"   // list agencies
+	PermManageESPs     Permission = "esps.manage"     // create ESP accounts and rotate their secrets
+	PermReadAudit      Permission = "audit.read"      // read audit events
+	PermVerifyAudit    Permission = "audit.verify"    // run the chain verification
+	PermManageKeys     Permission = "keys.manage"     // rotate the master key
+	PermEvidenceWrite  Permission = "evidence.write"  // acquire evidence
+	PermEvidenceRead   Permission = "evidence.read"   // read custody records and evidence bytes
+	PermEvidenceShred  Permission = "evidence.shred"  // destroy an item by deleting its key
+	PermAPIToken       Permission = "api.token"       // hold a JSON-API bearer token
+	PermESPSubmit      Permission = "esp.submit"      // submit reports through the ESP API
+	PermOwnAccount     Permission = "account.self"    // manage one's own password and sessions
+)
+
+var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
+
+var analysts = []Role{RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
+
+// grants is the role × permission table. Keep it readable: it is the
+// access policy of the platform.
+var grants = map[Permission][]Role{
+	PermStaffHome:      staff,
+	PermLEPortal:       {RoleLE},
+	PermManageUsers:    {RoleAdmin},
+	PermManageAgencies: {RoleAdmin},
+	PermViewAgencies:   append([]Role{RoleAdmin, RoleAuditor}, analysts...),
+	PermManageESPs:     {RoleAdmin},
+	PermReadAudit:      {RoleAdmin, RoleAuditor},
+	PermVerifyAudit:    {RoleAdmin, RoleAuditor},
+	PermManageKeys:     {RoleAdmin},
+	PermEvidenceWrite:  append([]Role{RoleESP}, analysts...),
+	PermEvidenceRead:   analysts,
+	PermEvidenceShred:  {RoleAdmin},
+	PermAPIToken:       append([]Role{RoleESP, RoleLE}, analysts...),
+	PermESPSubmit:      {RoleESP},
+	PermOwnAccount:     append(append([]Role{}, staff...), RoleLE),
+}
+
+// Permissions lists every permission, sorted.
+func Permissions() []Permission {
+	ps := make([]Permission, 0, len(grants))
+	for p := range grants {
+		ps = append(ps, p)
+	}
+	slices.Sort(ps)
+	return ps
+}
+
+// Can reports whether the role is granted the permission.
+func (r Role) Can(p Permission) bool { return slices.Contains(grants[p], r) }
+
+// Sensitive reports whether the permission guards an action that needs a
+// re-authentication within the last five minutes (SECURITY.md 11).
+func (p Permission) Sensitive() bool {
+	switch p {
+	case PermManageUsers, PermManageKeys, PermEvidenceShred:
+		return true
+	}
+	return false
+}
