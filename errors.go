@@ -113,3 +113,17 @@ func ErrorMessage(err error) string {
 
 // IsKind reports whether err is of the given kind.
 func IsKind(err error, kind Kind) bool { return err != nil && ErrorKind(err) == kind }
+
+// ErrorMessageOrError returns the safe message of an *Error, and otherwise
+// the error's own text. For operators at the command line, who may see
+// causes; never for HTTP responses.
+func ErrorMessageOrError(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Kind != KindInternal {
+		if e.Field != "" && e.Message != "" {
+			return e.Field + ": " + e.Message
+		}
+		return e.Error()
+	}
+	return err.Error()
+}

@@ -136,8 +136,9 @@ func options(c *Config) []option {
 
 // Load builds a Config from the defaults, then the environment (through
 // getenv), then the flags in args, in that order of precedence. It returns
-// the arguments left after the flags. Load does not call Validate.
-func Load(name string, args []string, getenv func(string) string, out io.Writer) (Config, []string, error) {
+// the arguments left after the flags. extra, when not nil, registers a
+// command's own flags on the same flag set. Load does not call Validate.
+func Load(name string, args []string, getenv func(string) string, out io.Writer, extra ...func(*flag.FlagSet)) (Config, []string, error) {
 	c := Config{
 		Addr:            DefaultAddr,
 		DataDir:         DefaultDataDir,
@@ -165,11 +166,24 @@ func Load(name string, args []string, getenv func(string) string, out io.Writer)
 	for _, o := range opts {
 		fs.Func(o.flag, o.usage+" ($"+o.env+")", o.set)
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, nil, err
+	for _, f := range extra {
+		f(fs)
+	}
+	// Flags may come before, between or after the positional arguments
+	// (haven agency create NAME --json).
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return c, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	c.fillDefaults()
-	return c, fs.Args(), nil
+	return c, rest, nil
 }
 
 // fillDefaults derives the settings that depend on others.

@@ -281,3 +281,12 @@ func (tx *Tx) SecretNames(ctx context.Context) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// SetUserLogin changes a user's login (used once, when the first
+// administrator chooses their e-mail address).
+func (tx *Tx) SetUserLogin(ctx context.Context, id, login string) error {
+	if err := mustAffect(tx.exec(ctx, `UPDATE users SET login = $2 WHERE id = $1`, id, login)); err != nil {
+		return fmt.Errorf("set user login: %w", err)
+	}
+	return nil
+}

@@ -34,6 +34,7 @@ type Config struct {
 // concurrent use.
 type Backend struct {
 	client *minio.Client
+	pinger *minio.Client // no retries: a readiness check answers fast
 	bucket string
 	prefix string
 }
@@ -53,15 +54,21 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if strings.HasPrefix(prefix, "/") || strings.Contains(prefix, "//") || strings.Contains(prefix, "..") {
 		return nil, errors.New("open s3 evidence store: prefix must be relative, with no empty or \"..\" segment")
 	}
-	client, err := minio.New(cfg.Endpoint, &minio.Options{
+	opts := minio.Options{
 		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 		Secure: cfg.Secure,
 		Region: cfg.Region,
-	})
+	}
+	client, err := minio.New(cfg.Endpoint, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("open s3 evidence store: %w", err)
 	}
-	b := &Backend{client: client, bucket: cfg.Bucket, prefix: prefix}
+	opts.MaxRetries = 1
+	pinger, err := minio.New(cfg.Endpoint, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("open s3 evidence store: %w", err)
+	}
+	b := &Backend{client: client, pinger: pinger, bucket: cfg.Bucket, prefix: prefix}
 	ok, err := client.BucketExists(ctx, cfg.Bucket)
 	if err != nil {
 		return nil, fmt.Errorf("open s3 evidence store: %w", unavailable(err))
@@ -188,10 +195,10 @@ func (b *Backend) List(ctx context.Context, fn func(key string) error) error {
 	return nil
 }
 
-// Ping checks that the bucket exists and answers. A failure has kind
-// haven.KindUnavailable.
+// Ping checks, without retrying, that the bucket exists and answers. A
+// failure has kind haven.KindUnavailable.
 func (b *Backend) Ping(ctx context.Context) error {
-	ok, err := b.client.BucketExists(ctx, b.bucket)
+	ok, err := b.pinger.BucketExists(ctx, b.bucket)
 	if err != nil {
 		return unavailable(err)
 	}

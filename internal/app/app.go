@@ -1,0 +1,241 @@
+// Package app assembles a Haven process from its configuration: the
+// database, the master key, the evidence vault, the application secrets,
+// the audit log, the services and the job queue. The command line and the
+// HTTP server both start from an App.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/account"
+	"github.com/haven-hotline/haven/internal/audit"
+	"github.com/haven-hotline/haven/internal/config"
+	"github.com/haven-hotline/haven/internal/custody"
+	"github.com/haven-hotline/haven/internal/evidence"
+	"github.com/haven-hotline/haven/internal/evidence/s3"
+	"github.com/haven-hotline/haven/internal/jobs"
+	"github.com/haven-hotline/haven/internal/keys"
+	"github.com/haven-hotline/haven/internal/secret"
+	"github.com/haven-hotline/haven/internal/store"
+	"github.com/haven-hotline/haven/internal/store/postgres"
+	"github.com/haven-hotline/haven/internal/store/sqlite"
+)
+
+// App is an assembled Haven process.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Clock    haven.Clock
+	Store    *store.Store
+	Master   *keys.Master
+	Backend  evidence.Backend
+	Vault    *evidence.Vault
+	Secrets  *secret.Set
+	Audit    *audit.Log
+	Accounts *account.Service
+	Custody  *custody.Service
+	Jobs     *jobs.Client
+	// MasterKeyCreated is true when this start generated the master key.
+	MasterKeyCreated bool
+}
+
+// Options adjust Open for tests and commands.
+type Options struct {
+	// Clock replaces the system clock (tests).
+	Clock haven.Clock
+	// Workers makes the job client able to work jobs (serve); commands
+	// only enqueue.
+	Workers bool
+}
+
+// Open assembles an App. The caller must Close it.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{Config: cfg, Log: log, Clock: opts.Clock}
+	if a.Clock == nil {
+		a.Clock = haven.SystemClock{}
+	}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := a.openMasterKey(); err != nil {
+		return nil, err
+	}
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openEvidence(ctx); err != nil {
+		return nil, err
+	}
+	if a.Secrets, err = secret.Load(ctx, a.Store, a.Master, a.Clock); err != nil {
+		return nil, err
+	}
+	a.Audit = audit.New(a.Secrets.Key(secret.AuditChain), a.Secrets.Key(secret.AuditPseudonym), a.Clock)
+	a.Accounts = account.New(a.Store, a.Audit, a.Secrets, a.Clock, account.Config{
+		BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute})
+	a.Custody = custody.New(a.Store, a.Vault, a.Audit, a.Clock, log, cfg.MaxUploadBytes)
+	if err := jobs.Migrate(ctx, a.Store); err != nil {
+		return nil, err
+	}
+	jc := jobs.Config{Logger: log.With("component", "jobs")}
+	if opts.Workers {
+		jc.Workers, jc.Periodic = a.workers()
+	}
+	if a.Jobs, err = jobs.New(a.Store, jc); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) openMasterKey() error {
+	var err error
+	if a.Config.MasterKey != "" {
+		if a.Master, err = keys.Parse([]byte(a.Config.MasterKey)); err != nil {
+			return fmt.Errorf("HAVEN_MASTER_KEY: %w", err)
+		}
+		return nil
+	}
+	a.Master, a.MasterKeyCreated, err = keys.LoadOrCreateFile(a.Config.MasterKeyFile)
+	if err != nil {
+		return fmt.Errorf("master key %s: %w", a.Config.MasterKeyFile, err)
+	}
+	if a.MasterKeyCreated {
+		a.Log.Warn("GENERATED A NEW MASTER KEY. It protects every piece of evidence and every secret: " +
+			"back it up apart from the data, and in production supply your own with HAVEN_MASTER_KEY_FILE " +
+			"or HAVEN_MASTER_KEY instead of a key generated beside the data.", "file", a.Config.MasterKeyFile)
+	}
+	return nil
+}
+
+func (a *App) openStore(ctx context.Context) error {
+	db, err := config.ParseDatabaseURL(a.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	switch db.Driver {
+	case "sqlite":
+		a.Store, err = sqlite.Open(ctx, db.Path, a.Log)
+	case "postgres":
+		a.Store, err = postgres.Open(ctx, db.DSN, a.Log)
+	}
+	return err
+}
+
+func (a *App) openEvidence(ctx context.Context) error {
+	ev, err := config.ParseEvidenceURL(a.Config.EvidenceURL)
+	if err != nil {
+		return err
+	}
+	switch ev.Backend {
+	case "file":
+		a.Backend, err = evidence.NewLocal(ev.Dir)
+	case "s3":
+		a.Backend, err = s3.New(ctx, s3.Config{Endpoint: a.Config.S3.Endpoint, Bucket: ev.Bucket, Prefix: ev.Prefix,
+			AccessKey: a.Config.S3.AccessKey, SecretKey: a.Config.S3.SecretKey, Region: a.Config.S3.Region,
+			Secure: !a.Config.S3.Insecure})
+	}
+	if err != nil {
+		return fmt.Errorf("evidence store: %w", err)
+	}
+	a.Vault = evidence.NewVault(a.Backend, a.Master)
+	return nil
+}
+
+// Ready checks that the database, the evidence store and the master key
+// are usable.
+func (a *App) Ready(ctx context.Context) error {
+	var errs []error
+	if err := a.Store.Ping(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("database: %w", err))
+	}
+	if err := a.Backend.Ping(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("evidence store: %w", err))
+	}
+	probe := []byte("haven-readiness")
+	if w, err := a.Master.Wrap(probe, probe); err != nil {
+		errs = append(errs, fmt.Errorf("master key: %w", err))
+	} else if _, err := a.Master.Unwrap(w, probe); err != nil {
+		errs = append(errs, fmt.Errorf("master key: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Close releases the database.
+func (a *App) Close() {
+	if a.Store != nil {
+		a.Store.Close()
+	}
+}
+
+// SessionCleanupArgs is the periodic job that deletes ended sessions.
+type SessionCleanupArgs struct{}
+
+// Kind names the job.
+func (SessionCleanupArgs) Kind() string { return "session_cleanup" }
+
+type sessionCleanup struct {
+	river.WorkerDefaults[SessionCleanupArgs]
+	a *App
+}
+
+func (w *sessionCleanup) Work(ctx context.Context, _ *river.Job[SessionCleanupArgs]) error {
+	n, err := w.a.Accounts.CleanupSessions(ctx)
+	if err == nil && n > 0 {
+		w.a.Log.Info("removed ended sessions", "count", n)
+	}
+	return err
+}
+
+// EvidenceScrubArgs is the periodic job that re-verifies stored evidence.
+type EvidenceScrubArgs struct{}
+
+// Kind names the job.
+func (EvidenceScrubArgs) Kind() string { return "evidence_scrub" }
+
+type evidenceScrub struct {
+	river.WorkerDefaults[EvidenceScrubArgs]
+	a *App
+}
+
+// ScrubBatch and ScrubEvery set the pace of the scrub: every item is
+// re-verified at least once a week on an installation that keeps up.
+const (
+	ScrubBatch    = 500
+	ScrubEvery    = 15 * time.Minute
+	ScrubInterval = 7 * 24 * time.Hour
+)
+
+func (w *evidenceScrub) Work(ctx context.Context, _ *river.Job[EvidenceScrubArgs]) error {
+	res, err := w.a.Custody.Scrub(ctx, ScrubBatch, ScrubInterval)
+	w.a.Log.Info("evidence scrub", "verified", res.Verified, "failed", res.Failed, "orphans_removed", res.OrphansRemoved)
+	return err
+}
+
+func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
+	w := river.NewWorkers()
+	river.AddWorker(w, &sessionCleanup{a: a})
+	river.AddWorker(w, &evidenceScrub{a: a})
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "session_cleanup", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(ScrubEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return EvidenceScrubArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "evidence_scrub", RunOnStart: true}),
+	}
+	return w, periodic
+}
