@@ -114,8 +114,8 @@ func (a *App) openMasterKey() error {
 		return fmt.Errorf("master key %s: %w", a.Config.MasterKeyFile, err)
 	}
 	if a.MasterKeyCreated {
-		a.Log.Warn("GENERATED A NEW MASTER KEY. It protects every piece of evidence and every secret: " +
-			"back it up apart from the data, and in production supply your own with HAVEN_MASTER_KEY_FILE " +
+		a.Log.Warn("GENERATED A NEW MASTER KEY. It protects every piece of evidence and every secret: "+
+			"back it up apart from the data, and in production supply your own with HAVEN_MASTER_KEY_FILE "+
 			"or HAVEN_MASTER_KEY instead of a key generated beside the data.", "file", a.Config.MasterKeyFile)
 	}
 	return nil
