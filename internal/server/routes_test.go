@@ -138,4 +138,3 @@ func TestRoleRouteTable(t *testing.T) {
 	}
 	t.Logf("checked %d role × route pairs over %d routes; statuses seen: %v", checked, len(routes), statuses)
 }
-
