@@ -456,7 +456,7 @@ func (s *Service) ChangePassword(ctx context.Context, c Client, p *Principal, cu
 		return err
 	}
 	if !ok {
-		if err := s.failLogin(ctx, c, p.User, p.User.Login, "wrong_password"); err != nil && !errors.Is(err, ErrBadCredentials) {
+		if err := s.failLogin(ctx, c, p.User, p.User.Login, "wrong_password"); !errors.Is(err, ErrBadCredentials) {
 			return err
 		}
 		return haven.Invalidf("current", "your current password is not right")

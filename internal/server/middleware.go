@@ -107,6 +107,9 @@ func (s *Server) authenticate(w *statusWriter, r *request) error {
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 			got = r.Header.Get("X-CSRF-Token")
 		} else {
+			if err := parseForm(r); err != nil {
+				return err
+			}
 			got = r.Request.PostFormValue(csrfField)
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRFToken)) != 1 || got == "" {

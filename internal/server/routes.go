@@ -109,5 +109,7 @@ func (s *Server) routeTable() []Route {
 		// JSON API.
 		{Method: get, Path: "/api/v1/whoami", Surface: SurfaceAPI, Perm: haven.PermAPIToken, Handler: s.apiWhoami},
 		{Method: get, Path: "/api/v1/agencies/{id}", Surface: SurfaceAPI, Perm: haven.PermAPIToken, Handler: s.apiAgency},
+		{Method: post, Path: "/api/v1/evidence", Surface: SurfaceAPI, Perm: haven.PermEvidenceWrite,
+			MaxBody: s.app.Config.MaxUploadBytes + 1<<20, Handler: s.apiEvidence},
 	}
 }

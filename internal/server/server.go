@@ -75,8 +75,6 @@ type request struct {
 	route     *Route
 }
 
-type ctxKey struct{}
-
 // wrap puts the route behind the middleware of its surface.
 func (s *Server) wrap(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -23,3 +23,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// parseForm parses a url-encoded form body; a body over the limit keeps
+// its *http.MaxBytesError (answered 413), anything else is invalid input.
+func parseForm(r *request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return &haven.Error{Kind: haven.KindInvalid, Message: "the form could not be read", Err: err}
+	}
+	return nil
+}

@@ -63,8 +63,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *request) error {
 
 func (s *Server) accountPassword(w http.ResponseWriter, r *request) error {
 	p := s.newPage(r, "Your account", nil)
-	if err := r.ParseForm(); err != nil {
-		return s.formError(w, r, "account", p, haven.Invalidf("", "the form could not be read"))
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	next := r.PostForm.Get("new")
 	clear := func() {

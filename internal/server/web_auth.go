@@ -23,8 +23,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *request) error {
 func (s *Server) loginSubmit(w http.ResponseWriter, r *request) error {
 	p := s.newPage(r, "Sign in", map[string]string{"Notice": noticeText})
 	p.Principal, p.Nav = nil, nil
-	if err := r.ParseForm(); err != nil {
-		return s.formError(w, r, "login", p, haven.Invalidf("", "the form could not be read"))
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	token, err := s.app.Accounts.Login(r.Context(), r.client, r.PostForm.Get("email"), r.PostForm.Get("password"),
 		r.PostForm.Get("notice") == "on")
@@ -135,8 +135,8 @@ func (s *Server) enrolSubmit(w http.ResponseWriter, r *request) error {
 	p := s.newPage(r, "Set your password", enrolData{Token: token, Login: u.Login, DisplayName: u.DisplayName,
 		FirstAdmin: isPlaceholder(u.Login)})
 	p.Principal, p.Nav = nil, nil
-	if err := r.ParseForm(); err != nil {
-		return s.formError(w, r, "enrol", p, haven.Invalidf("", "the form could not be read"))
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	pw := r.PostForm.Get("password")
 	if pw != r.PostForm.Get("confirm") {
