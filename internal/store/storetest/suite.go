@@ -218,6 +218,19 @@ func testUsers(t *testing.T, s *store.Store) {
 	})
 	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.UpdateUser(ctx, newUser("ghost@example.org", haven.RoleAdmin, "")) })
 	wantKind(t, err, haven.KindNotFound)
+
+	write(t, s, func(tx *store.Tx) error { return tx.SetUserLogin(ctx, an.ID, "renamed@example.org") })
+	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.SetUserLogin(ctx, an.ID, "officer@example.org") })
+	wantKind(t, err, haven.KindConflict)
+	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.SetUserLogin(ctx, haven.NewID(), "x@example.org") })
+	wantKind(t, err, haven.KindNotFound)
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.UserByLogin(ctx, "renamed@example.org")
+		if err != nil || got.ID != an.ID {
+			t.Errorf("SetUserLogin: got %v, %v", got, err)
+		}
+		return nil
+	})
 }
 
 func testLoginFailuresAndTOTP(t *testing.T, s *store.Store) {
