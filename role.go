@@ -65,21 +65,25 @@ type Permission string
 
 // The permissions of the foundation. Later programs add their own.
 const (
-	PermStaffHome      Permission = "staff.home"      // see the staff interface
-	PermLEPortal       Permission = "le.portal"       // see the law-enforcement portal
-	PermManageUsers    Permission = "users.manage"    // create, disable, unlock accounts; grant roles
-	PermManageAgencies Permission = "agencies.manage" // create and edit agencies
-	PermViewAgencies   Permission = "agencies.view"   // list agencies
-	PermManageESPs     Permission = "esps.manage"     // create ESP accounts and rotate their secrets
-	PermReadAudit      Permission = "audit.read"      // read audit events
-	PermVerifyAudit    Permission = "audit.verify"    // run the chain verification
-	PermManageKeys     Permission = "keys.manage"     // rotate the master key
-	PermEvidenceWrite  Permission = "evidence.write"  // acquire evidence
-	PermEvidenceRead   Permission = "evidence.read"   // read custody records and evidence bytes
-	PermEvidenceShred  Permission = "evidence.shred"  // destroy an item by deleting its key
-	PermAPIToken       Permission = "api.token"       // hold a JSON-API bearer token
-	PermESPSubmit      Permission = "esp.submit"      // submit reports through the ESP API
-	PermOwnAccount     Permission = "account.self"    // manage one's own password and sessions
+	PermStaffHome      Permission = "staff.home"       // see the staff interface
+	PermLEPortal       Permission = "le.portal"        // see the law-enforcement portal
+	PermManageUsers    Permission = "users.manage"     // create, disable, unlock accounts; grant roles
+	PermManageAgencies Permission = "agencies.manage"  // create and edit agencies
+	PermViewAgencies   Permission = "agencies.view"    // list agencies
+	PermManageESPs     Permission = "esps.manage"      // create ESP accounts and rotate their secrets
+	PermReadAudit      Permission = "audit.read"       // read audit events
+	PermVerifyAudit    Permission = "audit.verify"     // run the chain verification
+	PermManageKeys     Permission = "keys.manage"      // rotate the master key
+	PermEvidenceWrite  Permission = "evidence.write"   // acquire evidence
+	PermEvidenceRead   Permission = "evidence.read"    // read custody records and evidence bytes
+	PermEvidenceShred  Permission = "evidence.shred"   // destroy an item by deleting its key
+	PermAPIToken       Permission = "api.token"        // hold a JSON-API bearer token
+	PermESPSubmit      Permission = "esp.submit"       // submit reports through the ESP API
+	PermOwnAccount     Permission = "account.self"     // manage one's own password and sessions
+	PermReportSubmit   Permission = "reports.submit"   // submit reports through an API
+	PermReportRead     Permission = "reports.read"     // read reports and their custody records
+	PermPhoneIntake    Permission = "reports.phone"    // enter a report taken by phone
+	PermCallbackRead   Permission = "reports.callback" // see a phone caller's callback details
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -104,6 +108,10 @@ var grants = map[Permission][]Role{
 	PermAPIToken:       append([]Role{RoleESP, RoleLE}, analysts...),
 	PermESPSubmit:      {RoleESP},
 	PermOwnAccount:     append(append([]Role{}, staff...), RoleLE),
+	PermReportSubmit:   {RoleESP},
+	PermReportRead:     analysts,
+	PermPhoneIntake:    {RoleIntake, RoleSupervisor},
+	PermCallbackRead:   {RoleIntake, RoleSupervisor},
 }
 
 // Permissions lists every permission, sorted.

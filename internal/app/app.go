@@ -20,6 +20,7 @@ import (
 	"github.com/haven-hotline/haven/internal/custody"
 	"github.com/haven-hotline/haven/internal/evidence"
 	"github.com/haven-hotline/haven/internal/evidence/s3"
+	"github.com/haven-hotline/haven/internal/intake"
 	"github.com/haven-hotline/haven/internal/jobs"
 	"github.com/haven-hotline/haven/internal/keys"
 	"github.com/haven-hotline/haven/internal/secret"
@@ -41,6 +42,7 @@ type App struct {
 	Audit    *audit.Log
 	Accounts *account.Service
 	Custody  *custody.Service
+	Intake   *intake.Service
 	Jobs     *jobs.Client
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
@@ -88,6 +90,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Accounts = account.New(a.Store, a.Audit, a.Secrets, a.Clock, account.Config{
 		BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute})
 	a.Custody = custody.New(a.Store, a.Vault, a.Audit, a.Clock, log, cfg.MaxUploadBytes)
+	enq := &jobs.Late{}
+	a.Intake = intake.New(a.Store, a.Audit, a.Custody, enq, a.Secrets, a.Clock, log.With("component", "intake"))
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}
@@ -98,6 +102,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if a.Jobs, err = jobs.New(a.Store, jc); err != nil {
 		return nil, err
 	}
+	enq.Set(a.Jobs)
 	return a, nil
 }
 
@@ -229,13 +234,14 @@ func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
 	w := river.NewWorkers()
 	river.AddWorker(w, &sessionCleanup{a: a})
 	river.AddWorker(w, &evidenceScrub{a: a})
-	periodic := []*river.PeriodicJob{
+	periodic := a.Intake.RegisterJobs(w)
+	periodic = append(periodic,
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "session_cleanup", RunOnStart: true}),
 		river.NewPeriodicJob(river.PeriodicInterval(ScrubEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return EvidenceScrubArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "evidence_scrub", RunOnStart: true}),
-	}
+	)
 	return w, periodic
 }

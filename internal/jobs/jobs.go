@@ -131,3 +131,18 @@ func (c *Client) Stop(ctx context.Context) error {
 
 // River returns the underlying client, for tests and the job console.
 func (c *Client) River() *river.Client[*sql.Tx] { return c.river }
+
+// Late is an Enqueuer whose client is set after construction: the
+// workers need the services and the services need the queue.
+type Late struct{ c *Client }
+
+// Set gives the Late enqueuer its client.
+func (l *Late) Set(c *Client) { l.c = c }
+
+// EnqueueTx enqueues through the client once it is set.
+func (l *Late) EnqueueTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	if l.c == nil {
+		return fmt.Errorf("enqueue %s: the job queue is not set up", args.Kind())
+	}
+	return l.c.EnqueueTx(ctx, tx, args, opts)
+}
