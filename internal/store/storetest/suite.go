@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"APITokens", testAPITokens},
 		{"Audit", testAudit},
 		{"Evidence", testEvidence},
+		{"Reports", testReports},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -640,4 +641,135 @@ func testEvidence(t *testing.T, s *store.Store) {
 	})
 	// The same bytes may arrive again after destruction: a new item.
 	write(t, s, func(tx *store.Tx) error { return tx.CreateEvidenceItem(ctx, &dup) })
+}
+
+func testReports(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	esc := "child in danger"
+	age := 13
+	yes := true
+	r := &haven.Report{Source: haven.SourceESP, Status: haven.ReportOpen, SubmitterID: "esp-1", OpenedAt: t0, ModifiedAt: t0,
+		IdempotencyKey: "key-1", Language: "en",
+		Incident: haven.IncidentSummary{Type: haven.IncidentEnticement, Platform: "Example Chat", Escalate: &esc,
+			Annotations: &haven.ReportAnnotations{Sextortion: true}, DateTime: t0.Add(-time.Hour)},
+		Internet:       []haven.InternetDetail{{Kind: haven.InternetWebPage, URLs: []string{"https://example.com/a"}, ThirdPartyHosted: &yes}},
+		Reporter:       haven.Reporter{ReportingPerson: haven.Person{FirstName: "Trust", Emails: []haven.Email{{Value: "abuse@example.org", Verified: &yes}}}},
+		Victims:        []haven.Involved{{Role: haven.RoleVictim, Person: &haven.Person{FirstName: "Child", Age: &age}}},
+		Reported:       []haven.Involved{{Role: haven.RoleReported, ScreenName: "user-1", IPCaptures: []haven.IPCapture{{IPAddress: "192.0.2.7", DateTime: t0}}}},
+		AdditionalInfo: "synthetic",
+	}
+	write(t, s, func(tx *store.Tx) error {
+		id, err := tx.NextReportNumber(ctx)
+		if err != nil {
+			return err
+		}
+		id2, err := tx.NextReportNumber(ctx)
+		if err != nil || id2 != id+1 {
+			t.Errorf("NextReportNumber: got %d then %d", id, id2)
+		}
+		r.ID = id
+		return tx.CreateReport(ctx, r, []byte("sealed"), t0.Add(24*time.Hour))
+	})
+	dup := *r
+	dup.ID = r.ID + 100
+	err := s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateReport(ctx, &dup, nil, time.Time{}) })
+	wantKind(t, err, haven.KindConflict)
+	f := &haven.ReportFile{ID: "0123456789abcdef0123456789abcdef", ReportID: r.ID, AcquisitionID: "acq-1", ItemID: "item-1",
+		Filename: "a.jpg", ContentType: "image/jpeg", Size: 5, MD5: make([]byte, 16), SHA1: make([]byte, 20), SHA256: make([]byte, 32), UploadedAt: t0}
+	f2 := *f
+	f2.ID, f2.ItemID = "fedcba9876543210fedcba9876543210", "item-2"
+	details := &haven.FileDetails{FileName: "a.jpg", ViewedByESP: &yes, Annotations: &haven.FileAnnotations{Viral: true}}
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.AddReportFile(ctx, f); err != nil {
+			return err
+		}
+		if err := tx.AddReportFile(ctx, &f2); err != nil {
+			return err
+		}
+		return tx.SetReportFileDetails(ctx, r.ID, f.ID, details, t0.Add(time.Minute))
+	})
+	err = s.InTx(ctx, func(tx *store.Tx) error { return tx.SetReportFileDetails(ctx, r.ID, "nope", details, t0) })
+	wantKind(t, err, haven.KindNotFound)
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.Report(ctx, r.ID, false)
+		if err != nil {
+			return err
+		}
+		f.Details, f.DetailsAt = details, t0.Add(time.Minute)
+		want := *r
+		want.Files = []*haven.ReportFile{f, &f2}
+		want.FollowupSecret = nil
+		if diff := cmp.Diff(&want, got); diff != "" {
+			t.Errorf("Report (-want +got):\n%s", diff)
+		}
+		cb, err := tx.ReportCallback(ctx, r.ID)
+		if err != nil || string(cb) != "sealed" {
+			t.Errorf("ReportCallback: %q %v", cb, err)
+		}
+		id, err := tx.ReportByIdempotencyKey(ctx, "esp-1", "key-1")
+		if err != nil || id != r.ID {
+			t.Errorf("ReportByIdempotencyKey: %d %v", id, err)
+		}
+		_, err = tx.ReportByIdempotencyKey(ctx, "esp-2", "key-1")
+		wantKind(t, err, haven.KindNotFound)
+		_, err = tx.Report(ctx, 424242, false)
+		wantKind(t, err, haven.KindNotFound)
+		exp, err := tx.ExpiredReports(ctx, t0.Add(25*time.Hour), 10)
+		if err != nil || len(exp) != 1 || exp[0] != r.ID {
+			t.Errorf("ExpiredReports: %v %v", exp, err)
+		}
+		exp, err = tx.ExpiredReports(ctx, t0.Add(23*time.Hour), 10)
+		if err != nil || len(exp) != 0 {
+			t.Errorf("ExpiredReports before expiry: %v %v", exp, err)
+		}
+		list, err := tx.Reports(ctx, store.ReportFilter{Source: haven.SourceESP})
+		if err != nil || len(list) != 1 || list[0].Files != 2 || !list[0].Escalate || list[0].IncidentType != haven.IncidentEnticement {
+			t.Errorf("Reports: %+v %v", list, err)
+		}
+		list, err = tx.Reports(ctx, store.ReportFilter{Source: haven.SourcePublic})
+		if err != nil || len(list) != 0 {
+			t.Errorf("Reports by another source: %d %v", len(list), err)
+		}
+		inUse, err := tx.ItemInUse(ctx, "item-1")
+		if err != nil || !inUse {
+			t.Errorf("ItemInUse: %v %v", inUse, err)
+		}
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		r.AdditionalInfo, r.ModifiedAt = "changed", t0.Add(2*time.Minute)
+		if err := tx.UpdateReportContent(ctx, r); err != nil {
+			return err
+		}
+		if err := tx.SetReportState(ctx, r.ID, haven.ReportFinished, t0.Add(3*time.Minute), t0.Add(3*time.Minute), time.Time{}, time.Time{}); err != nil {
+			return err
+		}
+		files, err := tx.DeleteReportFiles(ctx, r.ID)
+		if err != nil || len(files) != 2 {
+			t.Errorf("DeleteReportFiles: %d %v", len(files), err)
+		}
+		return tx.AddFollowup(ctx, &store.ReportFollowup{ID: haven.NewID(), ReportID: r.ID, At: t0, Text: "more", Language: "es"})
+	})
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.Report(ctx, r.ID, false)
+		if err != nil {
+			return err
+		}
+		if got.Status != haven.ReportFinished || !got.FinishedAt.Equal(t0.Add(3*time.Minute)) || got.AdditionalInfo != "changed" || len(got.Files) != 0 {
+			t.Errorf("after updates: %+v", got)
+		}
+		fs, err := tx.Followups(ctx, r.ID)
+		if err != nil || len(fs) != 1 || fs[0].Language != "es" {
+			t.Errorf("Followups: %v %v", fs, err)
+		}
+		exp, err := tx.ExpiredReports(ctx, t0.Add(48*time.Hour), 10)
+		if err != nil || len(exp) != 0 {
+			t.Errorf("a finished report is listed as expired: %v %v", exp, err)
+		}
+		return nil
+	})
+	err = s.InTx(ctx, func(tx *store.Tx) error {
+		return tx.SetReportState(ctx, 777, haven.ReportFinished, t0, t0, t0, t0)
+	})
+	wantKind(t, err, haven.KindNotFound)
 }
