@@ -49,6 +49,7 @@ type Service struct {
 	secrets *secret.Set
 	clock   haven.Clock
 	cfg     Config
+	basic   *basicCache
 }
 
 // New returns the service.
@@ -68,7 +69,7 @@ func New(s *store.Store, log *audit.Log, secrets *secret.Set, clock haven.Clock,
 	if cfg.Issuer == "" {
 		cfg.Issuer = "Haven"
 	}
-	return &Service{store: s, audit: log, secrets: secrets, clock: clock, cfg: cfg}
+	return &Service{store: s, audit: log, secrets: secrets, clock: clock, cfg: cfg, basic: newBasicCache()}
 }
 
 // Config returns the service's policy settings.
