@@ -7,10 +7,17 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/account"
+	"github.com/haven-hotline/haven/internal/app"
 	"github.com/haven-hotline/haven/internal/custody"
+	"github.com/haven-hotline/haven/internal/cybertip"
+	"github.com/haven-hotline/haven/internal/ispwsclient"
+	"github.com/haven-hotline/haven/internal/server"
 )
 
 // demoAgencies, demoUsers: an obviously fictional hotline. Later programs
@@ -101,5 +108,91 @@ func demo(ctx context.Context, e env, args []string) error {
 		n++
 	}
 	fmt.Fprintf(e.stdout, "\nStored %d synthetic pattern images in the encrypted evidence vault.\n", n)
+	sent, err := demoReports(ctx, a, creds)
+	if err != nil {
+		return fmt.Errorf("demo reports: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Submitted %d synthetic reports through the ESP API as %s.\n", sent, creds.Username)
 	return nil
+}
+
+// demoReports starts the real server on a loopback port for the length of
+// the demonstration and submits synthetic reports through the ESP API, as
+// an online service would.
+func demoReports(ctx context.Context, a *app.App, creds *account.ESPCredentials) (int, error) {
+	srv, err := server.New(a)
+	if err != nil {
+		return 0, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+	c := &ispwsclient.Client{BaseURL: "http://" + ln.Addr().String() + a.Config.ISPWSPrefix, Username: creds.Username, Password: creds.Password}
+	now := a.Clock.Now()
+	yes := true
+	sent := 0
+	for i, d := range demoReportSpecs {
+		r := &haven.Report{
+			Incident: haven.IncidentSummary{Type: d.typ, Platform: "Example Photo Sharing", DateTime: now.Add(-time.Duration(i+2) * time.Hour)},
+			Internet: []haven.InternetDetail{{Kind: haven.InternetWebPage, URLs: []string{fmt.Sprintf("https://example.com/p/demo-%d", i+1)}}},
+			Reporter: haven.Reporter{ReportingPerson: haven.Person{FirstName: "Trust", LastName: "Safety Team",
+				Emails: []haven.Email{{Value: "trust-safety@example.com"}}}},
+			Reported: []haven.Involved{{Role: haven.RoleReported, ESPIdentifier: fmt.Sprintf("demo-user-%d", 100+i),
+				ScreenName: d.user, IPCaptures: []haven.IPCapture{{IPAddress: fmt.Sprintf("203.0.113.%d", 10+i),
+					EventName: "Upload", DateTime: now.Add(-time.Duration(i+3) * time.Hour)}}}},
+			AdditionalInfo: "Synthetic demonstration report.",
+		}
+		if d.urgent != "" {
+			r.Incident.Escalate = &d.urgent
+		}
+		if d.victimAge > 0 {
+			age := d.victimAge
+			r.Victims = []haven.Involved{{Role: haven.RoleVictim, Person: &haven.Person{Age: &age}, ScreenName: "demo_minor_account"}}
+		}
+		var doc bytes.Buffer
+		if err := cybertip.EncodeReport(&doc, r); err != nil {
+			return sent, err
+		}
+		res, err := c.Submit(ctx, doc.Bytes())
+		if err != nil || res.Code != 0 {
+			return sent, fmt.Errorf("submit: %v %s", err, res.Description)
+		}
+		for j := range d.files {
+			up, err := c.Upload(ctx, res.ReportID, fmt.Sprintf("synthetic-%d-%d.png", i+1, j+1), bytes.NewReader(pattern(10+i*3+j)))
+			if err != nil || up.Code != 0 {
+				return sent, fmt.Errorf("upload: %v %s", err, up.Description)
+			}
+			var fd bytes.Buffer
+			if err := cybertip.EncodeFileDetails(&fd, res.ReportID, up.FileID, &haven.FileDetails{
+				FileName: fmt.Sprintf("synthetic-%d-%d.png", i+1, j+1), ViewedByESP: &yes, PubliclyAvailable: &yes}); err != nil {
+				return sent, err
+			}
+			if fi, err := c.FileInfo(ctx, fd.Bytes()); err != nil || fi.Code != 0 {
+				return sent, fmt.Errorf("fileinfo: %v %s", err, fi.Description)
+			}
+		}
+		if res, err := c.Finish(ctx, res.ReportID, false); err != nil || res.Code != 0 {
+			return sent, fmt.Errorf("finish: %v %s", err, res.Description)
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+var demoReportSpecs = []struct {
+	typ       haven.IncidentType
+	user      string
+	urgent    string
+	victimAge int
+	files     int
+}{
+	{haven.IncidentCSAM, "demo_uploader_1", "", 0, 2},
+	{haven.IncidentEnticement, "demo_contact_2", "The user arranged to meet a minor this weekend (synthetic).", 14, 0},
+	{haven.IncidentCSAM, "demo_uploader_3", "", 0, 1},
+	{haven.IncidentUnsolicitedObscene, "demo_sender_4", "", 12, 1},
+	{haven.IncidentMisleadingDomain, "demo_domain_5", "", 0, 0},
 }

@@ -52,6 +52,9 @@ type Config struct {
 	// TrustProxy makes the server take the client address from
 	// X-Forwarded-For (only behind a proxy that sets it).
 	TrustProxy bool
+	// ISPWSPrefix is the path under which the CyberTipline-compatible ESP
+	// API is served, so that clients with a base-URL option work unchanged.
+	ISPWSPrefix string
 }
 
 // S3 configures the S3-compatible evidence backend.
@@ -131,6 +134,7 @@ func options(c *Config) []option {
 		{"log-level", "HAVEN_LOG_LEVEL", "debug, info, warn or error", str(&c.LogLevel)},
 		{"metrics-token", "HAVEN_METRICS_TOKEN", "bearer token required on /metrics (default: none)", str(&c.MetricsToken)},
 		{"trust-proxy", "HAVEN_TRUST_PROXY", "take the client address from X-Forwarded-For", boolean(&c.TrustProxy)},
+		{"ispws-prefix", "HAVEN_ISPWS_PREFIX", "path of the CyberTipline-compatible ESP API", str(&c.ISPWSPrefix)},
 	}
 }
 
@@ -147,6 +151,7 @@ func Load(name string, args []string, getenv func(string) string, out io.Writer,
 		SessionIdle:     DefaultSessionIdle,
 		SessionAbsolute: DefaultSessionAbsolute,
 		LogLevel:        "info",
+		ISPWSPrefix:     "/ispws",
 		S3:              S3{Region: "us-east-1"},
 	}
 	opts := options(&c)
@@ -385,6 +390,10 @@ func (c Config) Validate() error {
 	}
 	if c.SessionAbsolute < c.SessionIdle || c.SessionAbsolute > 24*time.Hour {
 		bad("HAVEN_SESSION_ABSOLUTE", "must be at least the idle timeout and at most 24h")
+	}
+	if !strings.HasPrefix(c.ISPWSPrefix, "/") || strings.HasSuffix(c.ISPWSPrefix, "/") || strings.ContainsAny(c.ISPWSPrefix, "{}? #") ||
+		strings.HasPrefix(c.ISPWSPrefix, "/app") || strings.HasPrefix(c.ISPWSPrefix, "/le") || strings.HasPrefix(c.ISPWSPrefix, "/api") {
+		bad("HAVEN_ISPWS_PREFIX", "%q must be a path such as /ispws (a leading slash, no trailing slash, not under /app, /le or /api)", c.ISPWSPrefix)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

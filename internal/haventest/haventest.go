@@ -106,14 +106,42 @@ func Config(t testing.TB, engine, dir string) config.Config {
 // Start starts a server on the named engine ("sqlite" or "postgres").
 func Start(t testing.TB, engine string) *Env {
 	t.Helper()
+	return StartWith(t, engine, Options{})
+}
+
+// Options adjust StartWith.
+type Options struct {
+	// Workers runs the background job workers, as `haven serve` does.
+	Workers bool
+	// RealClock uses the system clock instead of the fake one.
+	RealClock bool
+}
+
+// StartWith starts a server with options.
+func StartWith(t testing.TB, engine string, opt Options) *Env {
+	t.Helper()
 	dir := t.TempDir()
 	env := &Env{Clock: NewClock(), Logs: &SafeBuffer{}, Dir: dir}
 	log := slog.New(slog.NewTextHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.Open(context.Background(), Config(t, engine, dir), log, app.Options{Clock: env.Clock})
+	var clock haven.Clock = env.Clock
+	if opt.RealClock {
+		clock = haven.SystemClock{}
+	}
+	a, err := app.Open(context.Background(), Config(t, engine, dir), log, app.Options{Clock: clock, Workers: opt.Workers})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.Close)
+	if opt.Workers {
+		if err := a.Jobs.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_ = a.Jobs.Stop(ctx)
+		})
+	}
 	env.App = a
 	if env.Server, err = server.New(a); err != nil {
 		t.Fatal(err)

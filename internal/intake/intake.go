@@ -65,7 +65,9 @@ func New(s *store.Store, a *audit.Log, c *custody.Service, j jobs.Enqueuer, sec 
 	return &Service{store: s, audit: a, custody: c, jobs: j, secrets: sec, clock: clock, log: log}
 }
 
-func expiry(opened, modified time.Time) time.Time {
+// Expiry is when an open report lapses: 24 hours after it was opened or 1
+// hour after its last change, whichever is later.
+func Expiry(opened, modified time.Time) time.Time {
 	a, b := opened.Add(OpenFor), modified.Add(IdleFor)
 	if a.After(b) {
 		return a
@@ -131,7 +133,7 @@ func (s *Service) Submit(ctx context.Context, a haven.Actor, source haven.Report
 			return err
 		}
 		r.ID = id
-		if err := tx.CreateReport(ctx, r, nil, expiry(now, now)); err != nil {
+		if err := tx.CreateReport(ctx, r, nil, Expiry(now, now)); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.submit", ObjectType: "report", ObjectID: reportRef(id),
@@ -231,7 +233,7 @@ func (s *Service) AddFile(ctx context.Context, a haven.Actor, reportID int64, bo
 		if err := tx.AddReportFile(ctx, f); err != nil {
 			return err
 		}
-		if err := tx.SetReportState(ctx, reportID, haven.ReportOpen, now, time.Time{}, time.Time{}, expiry(r.OpenedAt, now)); err != nil {
+		if err := tx.SetReportState(ctx, reportID, haven.ReportOpen, now, time.Time{}, time.Time{}, Expiry(r.OpenedAt, now)); err != nil {
 			return err
 		}
 		if err := s.jobs.EnqueueTx(ctx, tx, FileArgs{ReportID: reportID, FileID: f.ID}, nil); err != nil {
@@ -267,7 +269,7 @@ func (s *Service) SetFileDetails(ctx context.Context, a haven.Actor, reportID in
 		if err := tx.SetReportFileDetails(ctx, reportID, fileID, d, now); err != nil {
 			return err
 		}
-		if err := tx.SetReportState(ctx, reportID, haven.ReportOpen, now, time.Time{}, time.Time{}, expiry(r.OpenedAt, now)); err != nil {
+		if err := tx.SetReportState(ctx, reportID, haven.ReportOpen, now, time.Time{}, time.Time{}, Expiry(r.OpenedAt, now)); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.file_details", ObjectType: "report", ObjectID: reportRef(reportID),

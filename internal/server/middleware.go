@@ -46,6 +46,16 @@ func (s *Server) authenticate(w *statusWriter, r *request) error {
 	switch rt.Surface {
 	case SurfaceOps, SurfaceStatic:
 		return nil
+	case SurfaceISPWS:
+		return s.ispwsAuthenticate(r)
+	case SurfacePublic:
+		// Anyone may use the public form; staff cookies are ignored here.
+		if unsafe {
+			if err := s.cop.Check(r.Request); err != nil {
+				return errCSRF
+			}
+		}
+		return nil
 	case SurfaceAPI:
 		h := r.Header.Get("Authorization")
 		token, ok := strings.CutPrefix(h, "Bearer ")

@@ -87,6 +87,8 @@ func parsePages() (*pages, error) {
 			return template.URL("data:image/png;base64," + b64(b))
 		},
 		"hasPrefix": strings.HasPrefix,
+		"list":      func(v ...string) []string { return v },
+		"deref":     func(b *bool) bool { return b != nil && *b },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {
@@ -160,7 +162,12 @@ func navFor(a haven.Actor, current string) []navItem {
 		}
 	}
 	add("/app", "Home", a.Can(haven.PermStaffHome))
+	add("/app/reports", "Reports", a.Can(haven.PermReportRead))
+	add("/app/phone", "Phone intake", a.Can(haven.PermPhoneIntake))
 	for _, pr := range programs {
+		if pr.Slug == "reports" {
+			continue
+		}
 		add("/app/programs/"+pr.Slug, pr.Short, a.Can(haven.PermStaffHome))
 	}
 	add("/app/admin/users", "Accounts", a.Can(haven.PermManageUsers))

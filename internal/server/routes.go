@@ -19,6 +19,8 @@ const (
 	SurfaceStaff                     // /app: session with both factors, CSRF
 	SurfaceLE                        // /le: session with both factors, CSRF, agency-scoped
 	SurfaceAPI                       // /api/v1: bearer token, JSON
+	SurfaceISPWS                     // /ispws: HTTP Basic per ESP account, XML
+	SurfacePublic                    // /report: anyone, no staff cookie, rate-limited
 )
 
 // Route is one entry of the route table.
@@ -48,7 +50,7 @@ func (rt Route) check() error {
 		return fmt.Errorf("route %s %s: public routes take no permission", rt.Method, rt.Path)
 	case !rt.Public && rt.Perm == "" && !rt.Pending:
 		return fmt.Errorf("route %s %s: no permission rule: every route must declare the permission it needs or be public", rt.Method, rt.Path)
-	case (rt.Surface == SurfaceStaff || rt.Surface == SurfaceLE || rt.Surface == SurfaceAPI) && rt.Public:
+	case (rt.Surface == SurfaceStaff || rt.Surface == SurfaceLE || rt.Surface == SurfaceAPI || rt.Surface == SurfaceISPWS) && rt.Public:
 		return fmt.Errorf("route %s %s: routes of an authenticated surface cannot be public", rt.Method, rt.Path)
 	}
 	return nil
@@ -60,6 +62,7 @@ func (s *Server) routeTable() []Route {
 	const (
 		get  = http.MethodGet
 		post = http.MethodPost
+		put  = http.MethodPut
 	)
 	staff := func(method, path string, perm haven.Permission, h func(http.ResponseWriter, *request) error) Route {
 		return Route{Method: method, Path: path, Surface: SurfaceStaff, Perm: perm, Handler: h}
@@ -81,9 +84,19 @@ func (s *Server) routeTable() []Route {
 		{Method: post, Path: "/enrol/{token}", Surface: SurfaceLogin, Public: true, Handler: s.enrolSubmit},
 		{Method: post, Path: "/logout", Surface: SurfaceLogin, Pending: true, Handler: s.logout},
 
+		// Public report form (no account; rate-limited; English and Spanish).
+		{Method: get, Path: "/report", Surface: SurfacePublic, Public: true, Handler: s.publicReportPage},
+		{Method: post, Path: "/report", Surface: SurfacePublic, Public: true, Handler: s.publicReportSubmit},
+		{Method: get, Path: "/report/followup", Surface: SurfacePublic, Public: true, Handler: s.publicFollowupPage},
+		{Method: post, Path: "/report/followup", Surface: SurfacePublic, Public: true, Handler: s.publicFollowupSubmit},
+
 		// Staff interface.
 		staff(get, "/app", haven.PermStaffHome, s.home),
 		staff(get, "/app/programs/{program}", haven.PermStaffHome, s.program),
+		staff(get, "/app/reports", haven.PermReportRead, s.reportsPage),
+		staff(get, "/app/reports/{id}", haven.PermReportRead, s.reportPage),
+		staff(get, "/app/phone", haven.PermPhoneIntake, s.phonePage),
+		staff(post, "/app/phone", haven.PermPhoneIntake, s.phoneSubmit),
 		staff(get, "/app/account", haven.PermOwnAccount, s.accountPage),
 		staff(post, "/app/account/password", haven.PermOwnAccount, s.accountPassword),
 		staff(get, "/app/reauth", haven.PermOwnAccount, s.reauthPage),
@@ -106,10 +119,30 @@ func (s *Server) routeTable() []Route {
 		{Method: get, Path: "/le/account", Surface: SurfaceLE, Perm: haven.PermOwnAccount, Handler: s.accountPage},
 		{Method: post, Path: "/le/account/password", Surface: SurfaceLE, Perm: haven.PermOwnAccount, Handler: s.accountPassword},
 
+		// CyberTipline-compatible ESP API.
+		{Method: get, Path: s.ispwsPrefix + "/status", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsStatus},
+		{Method: get, Path: s.ispwsPrefix + "/xsd", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsXSD},
+		{Method: post, Path: s.ispwsPrefix + "/submit", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsSubmit},
+		{Method: post, Path: s.ispwsPrefix + "/upload", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit,
+			MaxBody: s.app.Config.MaxUploadBytes + 1<<20, Handler: s.ispwsUpload},
+		{Method: post, Path: s.ispwsPrefix + "/fileinfo", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsFileinfo},
+		{Method: post, Path: s.ispwsPrefix + "/finish", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsFinish},
+		{Method: post, Path: s.ispwsPrefix + "/retract", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsRetract},
+		{Method: get, Path: s.ispwsPrefix + "/{rest...}", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsUnknown},
+		{Method: post, Path: s.ispwsPrefix + "/{rest...}", Surface: SurfaceISPWS, Perm: haven.PermReportSubmit, Handler: s.ispwsUnknown},
+
 		// JSON API.
 		{Method: get, Path: "/api/v1/whoami", Surface: SurfaceAPI, Perm: haven.PermAPIToken, Handler: s.apiWhoami},
 		{Method: get, Path: "/api/v1/agencies/{id}", Surface: SurfaceAPI, Perm: haven.PermAPIToken, Handler: s.apiAgency},
 		{Method: post, Path: "/api/v1/evidence", Surface: SurfaceAPI, Perm: haven.PermEvidenceWrite,
 			MaxBody: s.app.Config.MaxUploadBytes + 1<<20, Handler: s.apiEvidence},
+		{Method: post, Path: "/api/v1/reports", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportCreate},
+		{Method: get, Path: "/api/v1/reports/{id}", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportGet},
+		{Method: post, Path: "/api/v1/reports/{id}/files", Surface: SurfaceAPI, Perm: haven.PermReportSubmit,
+			MaxBody: s.app.Config.MaxUploadBytes + 1<<20, Handler: s.apiReportFile},
+		{Method: put, Path: "/api/v1/reports/{id}/files/{fileId}", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportFileDetails},
+		{Method: post, Path: "/api/v1/reports/{id}/finish", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportFinish},
+		{Method: post, Path: "/api/v1/reports/{id}/retract", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportRetract},
+		{Method: get, Path: "/api/v1/openapi.json", Surface: SurfaceOps, Public: true, Handler: s.openAPI},
 	}
 }

@@ -17,7 +17,7 @@ import (
 // fill replaces the wildcards of a route pattern with plausible values.
 func fill(path string) string {
 	r := strings.NewReplacer("{id}", haven.NewID(), "{token}", "not-a-token", "{program}", "reports",
-		"{action}", "disable", "{name}", "missing.css", "{$}", "")
+		"{action}", "disable", "{name}", "missing.css", "{$}", "", "{rest...}", "nothing-here", "{fileId}", "0123456789abcdef0123456789abcdef")
 	return r.Replace(path)
 }
 
@@ -94,7 +94,15 @@ func TestRoleRouteTable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rt.Surface == server.SurfaceAPI {
+			if rt.Surface == server.SurfaceISPWS {
+				if role == haven.RoleESP {
+					req.SetBasicAuth(users[role].Login, users[role].Password)
+				} else {
+					// Only ESP accounts have API credentials; others
+					// cannot even present any.
+					req.SetBasicAuth(users[role].Login, "not-an-api-password")
+				}
+			} else if rt.Surface == server.SurfaceAPI {
 				if bearers[role] != "" {
 					req.Header.Set("Authorization", "Bearer "+bearers[role])
 				}
@@ -113,6 +121,12 @@ func TestRoleRouteTable(t *testing.T) {
 			switch {
 			case rt.Pending && rt.Perm == "":
 				allowed = true // any session
+			case rt.Surface == server.SurfaceISPWS && role != haven.RoleESP:
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Errorf("%s %s as %s: got %d, want 401 (ESP accounts only)", rt.Method, rt.Path, role, resp.StatusCode)
+				}
+				checked++
+				continue
 			case rt.Surface == server.SurfaceAPI && bearers[role] == "":
 				if resp.StatusCode != http.StatusUnauthorized {
 					t.Errorf("%s %s as %s without a token: got %d, want 401", rt.Method, rt.Path, role, resp.StatusCode)

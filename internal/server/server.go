@@ -34,6 +34,8 @@ type Server struct {
 	metrics *metrics
 	routes  []Route
 	cop     *http.CrossOriginProtection
+	// ispwsPrefix is where the ESP API is served (default /ispws).
+	ispwsPrefix string
 }
 
 // New returns the server of a. The templates are parsed here, so a broken
@@ -43,7 +45,8 @@ func New(a *app.App) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), pages: p, cop: http.NewCrossOriginProtection()}
+	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), pages: p, cop: http.NewCrossOriginProtection(),
+		ispwsPrefix: a.Config.ISPWSPrefix}
 	s.metrics = newMetrics(a)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
@@ -84,6 +87,7 @@ func (s *Server) wrap(rt Route) http.Handler {
 		req.client = account.Client{Addr: s.clientAddr(r), RequestID: req.id}
 		req.actor = haven.Actor{Addr: req.client.Addr, RequestID: req.id}
 		sw.Header().Set("X-Request-ID", req.id)
+		sw.Header().Set("Request-ID", req.id)
 		securityHeaders(sw.Header(), rt.Surface)
 		defer func() {
 			if p := recover(); p != nil {
@@ -225,7 +229,11 @@ func (s *Server) fail(w http.ResponseWriter, r *request, err error) {
 		s.log.Error("request failed", "request_id", r.id, "method", r.Method, "route", r.route.Path, "err", err)
 	}
 	switch r.route.Surface {
-	case SurfaceAPI, SurfaceOps:
+	case SurfaceISPWS:
+		s.ispwsFail(w, r, err)
+	case SurfaceAPI:
+		s.problem(w, r, err)
+	case SurfaceOps:
 		writeJSON(w, status, map[string]any{"error": map[string]string{
 			"kind": haven.ErrorKind(err).String(), "message": safeMessage(err), "request_id": r.id}})
 	default:

@@ -17,9 +17,13 @@ func asHaven(err error, target **haven.Error) bool { return errors.As(err, targe
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
+	_ = jsonEncoder(w).Encode(v)
+}
+
+func jsonEncoder(w http.ResponseWriter) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	return enc
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

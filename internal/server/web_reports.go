@@ -1,0 +1,332 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/store"
+)
+
+// Staff pages of intake: the report list, a report's detail and phone
+// intake.
+
+var incidentLabels = map[haven.IncidentType]string{
+	haven.IncidentCSAM:               "Child sexual abuse material",
+	haven.IncidentSexTrafficking:     "Child sex trafficking",
+	haven.IncidentSexTourism:         "Child sex tourism",
+	haven.IncidentMolestation:        "Child sexual molestation",
+	haven.IncidentMisleadingDomain:   "Misleading domain name",
+	haven.IncidentMisleadingWords:    "Misleading words or images",
+	haven.IncidentEnticement:         "Online enticement",
+	haven.IncidentUnsolicitedObscene: "Obscene material sent to a child",
+}
+
+type reportsData struct {
+	Reports []*store.ReportSummary
+	Filter  store.ReportFilter
+	Next    int64
+	Labels  map[haven.IncidentType]string
+	Phone   bool
+}
+
+func (s *Server) reportsPage(w http.ResponseWriter, r *request) error {
+	q := r.URL.Query()
+	f := store.ReportFilter{Status: haven.ReportStatus(q.Get("status")), Source: haven.ReportSource(q.Get("source")), Limit: 100}
+	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
+		f.BeforeID = b
+	}
+	list, err := s.app.Intake.List(r.Context(), r.actor, f)
+	if err != nil {
+		return err
+	}
+	d := &reportsData{Reports: list, Filter: f, Labels: incidentLabels, Phone: r.actor.Can(haven.PermPhoneIntake)}
+	if len(list) == f.Limit {
+		d.Next = list[len(list)-1].ID
+	}
+	return s.render(w, http.StatusOK, "reports", s.newPage(r, "Reports", d))
+}
+
+// factSection is a titled list of label/value rows for the detail page.
+type factSection struct {
+	Title string
+	Rows  []fact
+}
+
+type fact struct{ Label, Value string }
+
+// label turns a Go field name into words: "DateTimeDescription" →
+// "Date time description", keeping acronyms together.
+func label(name string) string {
+	var b strings.Builder
+	rs := []rune(name)
+	for i, c := range rs {
+		if i > 0 && unicode.IsUpper(c) && (unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]))) {
+			b.WriteByte(' ')
+			c = unicode.ToLower(c)
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// flatten lists every non-empty field of v (structs, pointers, slices) as
+// rows, so the detail page shows every element of a report without a
+// template per element.
+func flatten(prefix string, v reflect.Value, rows *[]fact) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return
+		}
+		if v.Elem().Kind() == reflect.Bool {
+			*rows = append(*rows, fact{prefix, yesNo(v.Elem().Bool())})
+			return
+		}
+		if v.Elem().Kind() == reflect.String {
+			text := v.Elem().String()
+			if text == "" {
+				text = "(yes, no text)"
+			}
+			*rows = append(*rows, fact{prefix, text})
+			return
+		}
+		flatten(prefix, v.Elem(), rows)
+	case reflect.Struct:
+		if t, ok := v.Interface().(time.Time); ok {
+			if !t.IsZero() {
+				*rows = append(*rows, fact{prefix, t.UTC().Format("2006-01-02 15:04:05 UTC")})
+			}
+			return
+		}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			name := label(f.Name)
+			if prefix != "" {
+				name = prefix + " › " + name
+			}
+			flatten(name, v.Field(i), rows)
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return
+		}
+		for i := range v.Len() {
+			flatten(fmt.Sprintf("%s %d", prefix, i+1), v.Index(i), rows)
+		}
+	case reflect.String:
+		if v.String() != "" {
+			*rows = append(*rows, fact{prefix, v.String()})
+		}
+	case reflect.Bool:
+		if v.Bool() {
+			*rows = append(*rows, fact{prefix, "yes"})
+		}
+	case reflect.Int, reflect.Int64:
+		*rows = append(*rows, fact{prefix, strconv.FormatInt(v.Int(), 10)})
+	case reflect.Float64:
+		*rows = append(*rows, fact{prefix, strconv.FormatFloat(v.Float(), 'f', -1, 64)})
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func section(title string, v any) factSection {
+	var rows []fact
+	flatten("", reflect.ValueOf(v), &rows)
+	return factSection{Title: title, Rows: rows}
+}
+
+type reportData struct {
+	Report    *haven.Report
+	Label     string
+	Sections  []factSection
+	Followups []*store.ReportFollowup
+	Callback  *haven.Callback
+}
+
+func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return haven.ErrNotFound
+	}
+	rep, err := s.app.Intake.Get(r.Context(), r.actor, id)
+	if err != nil {
+		return err
+	}
+	d := &reportData{Report: rep, Label: incidentLabels[rep.Incident.Type]}
+	d.Sections = append(d.Sections, section("Incident", rep.Incident))
+	for i, in := range rep.Internet {
+		d.Sections = append(d.Sections, section(fmt.Sprintf("Internet details %d (%s)", i+1, in.Kind), in))
+	}
+	if rep.LawEnforcement != nil {
+		d.Sections = append(d.Sections, section("Law enforcement already involved", rep.LawEnforcement))
+	}
+	d.Sections = append(d.Sections, section("Reporter", rep.Reporter))
+	for i, p := range rep.Reported {
+		d.Sections = append(d.Sections, section(fmt.Sprintf("Person or user reported %d", i+1), p))
+	}
+	for i, p := range rep.Recipients {
+		d.Sections = append(d.Sections, section(fmt.Sprintf("Intended recipient %d", i+1), p))
+	}
+	for i, p := range rep.Victims {
+		d.Sections = append(d.Sections, section(fmt.Sprintf("Child victim %d", i+1), p))
+	}
+	if rep.AdditionalInfo != "" {
+		d.Sections = append(d.Sections, factSection{Title: "Additional information", Rows: []fact{{"Text", rep.AdditionalInfo}}})
+	}
+	for i := range d.Sections {
+		// Drop the redundant role rows of people sections.
+		rows := d.Sections[i].Rows[:0]
+		for _, row := range d.Sections[i].Rows {
+			if row.Label != "Role" {
+				rows = append(rows, row)
+			}
+		}
+		d.Sections[i].Rows = rows
+	}
+	if d.Followups, err = s.app.Intake.Followups(r.Context(), r.actor, id); err != nil {
+		return err
+	}
+	if rep.Source == haven.SourcePhone {
+		if d.Callback, err = s.app.Intake.Callback(r.Context(), r.actor, id); err != nil {
+			return err
+		}
+	}
+	return s.render(w, http.StatusOK, "report", s.newPage(r, fmt.Sprintf("Report %d", id), d))
+}
+
+type phoneData struct {
+	Types  []haven.IncidentType
+	Labels map[haven.IncidentType]string
+}
+
+func (s *Server) phonePage(w http.ResponseWriter, r *request) error {
+	return s.render(w, http.StatusOK, "phone", s.newPage(r, "Phone intake", phoneData{Types: haven.IncidentTypes, Labels: incidentLabels}))
+}
+
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// phoneReport builds a report from the phone intake form.
+func phoneReport(f map[string][]string, now time.Time) (*haven.Report, *haven.Callback, error) {
+	get := func(k string) string {
+		if v := f[k]; len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+		return ""
+	}
+	for k, v := range f {
+		if len(v) > 0 && len(v[0]) > 5000 {
+			return nil, nil, haven.Invalidf(k, "this field is longer than 5,000 characters")
+		}
+	}
+	r := &haven.Report{}
+	r.Incident.Type = haven.IncidentType(get("incident_type"))
+	if !r.Incident.Type.Valid() {
+		return nil, nil, haven.Invalidf("incident_type", "choose what happened")
+	}
+	if get("urgent") == "on" {
+		reason := get("urgent_reason")
+		if reason == "" {
+			reason = "Caller says a child is in immediate danger"
+		}
+		r.Incident.Escalate = &reason
+	}
+	r.Incident.Platform = get("platform")
+	r.Incident.DateTime = now
+	if w := get("when"); w != "" {
+		t, err := time.ParseInLocation("2006-01-02T15:04", w, time.UTC)
+		if err != nil {
+			return nil, nil, haven.Invalidf("when", "give the date and time as shown, or leave it empty if unknown")
+		}
+		if t.After(now.Add(5 * time.Minute)) {
+			return nil, nil, haven.Invalidf("when", "the date is in the future")
+		}
+		r.Incident.DateTime = t
+	} else {
+		r.Incident.DateTimeDescription = "Unknown: the caller did not know when"
+	}
+	if d := get("when_text"); d != "" {
+		r.Incident.DateTimeDescription = d
+	}
+	if urls := lines(get("urls")); len(urls) > 0 {
+		for _, u := range urls {
+			if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				return nil, nil, haven.Invalidf("urls", "each address must start with http:// or https://")
+			}
+		}
+		r.Internet = append(r.Internet, haven.InternetDetail{Kind: haven.InternetWebPage, URLs: urls})
+	}
+	if name, user, desc := get("suspect_name"), get("suspect_user"), get("suspect_desc"); name+user+desc != "" {
+		p := haven.Involved{Role: haven.RoleReported, ScreenName: user, ESPService: r.Incident.Platform}
+		if name != "" {
+			p.Person = &haven.Person{FirstName: name}
+		}
+		if desc != "" {
+			p.AdditionalInfo = []string{desc}
+		}
+		r.Reported = append(r.Reported, p)
+	}
+	if name, age, desc := get("child_name"), get("child_age"), get("child_desc"); name+age+desc != "" {
+		p := haven.Involved{Role: haven.RoleVictim, Person: &haven.Person{FirstName: name}}
+		if age != "" {
+			n, err := strconv.Atoi(age)
+			if err != nil || n < 0 || n > 17 {
+				return nil, nil, haven.Invalidf("child_age", "give the child's age in years (0–17), or leave it empty")
+			}
+			p.Person.Age = &n
+		}
+		if desc != "" {
+			p.AdditionalInfo = []string{desc}
+		}
+		r.Victims = append(r.Victims, p)
+	}
+	r.AdditionalInfo = get("summary")
+	if get("summary") == "" {
+		return nil, nil, haven.Invalidf("summary", "write a short summary of what the caller said")
+	}
+	var cb *haven.Callback
+	if get("anonymous") != "on" {
+		cb = &haven.Callback{Name: get("caller_name"), Phone: get("caller_phone"), Email: get("caller_email"),
+			BestTime: get("caller_time"), Notes: get("caller_notes")}
+		if *cb == (haven.Callback{}) {
+			cb = nil
+		}
+	}
+	return r, cb, nil
+}
+
+func (s *Server) phoneSubmit(w http.ResponseWriter, r *request) error {
+	p := s.newPage(r, "Phone intake", phoneData{Types: haven.IncidentTypes, Labels: incidentLabels})
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	rep, cb, err := phoneReport(r.PostForm, s.app.Clock.Now())
+	if err != nil {
+		return s.formError(w, r, "phone", p, err)
+	}
+	out, err := s.app.Intake.SubmitPhone(r.Context(), r.actor, rep, cb)
+	if err != nil {
+		return s.formError(w, r, "phone", p, err)
+	}
+	http.Redirect(w, r.Request, fmt.Sprintf("/app/reports/%d?filed=1", out.ID), http.StatusSeeOther)
+	return nil
+}
