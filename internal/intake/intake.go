@@ -578,14 +578,15 @@ func (s *Service) AddFollowup(ctx context.Context, a haven.Actor, reportID int64
 		return haven.Invalidf("text", "the text is longer than 10,000 characters")
 	}
 	sum := sha256.Sum256([]byte(normalizeSecret(secretText)))
-	return s.store.InTx(ctx, func(tx *store.Tx) error {
+	denied := false
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		r, err := tx.Report(ctx, reportID, true)
 		if err != nil || r.Source != haven.SourcePublic || len(r.FollowupSecret) != sha256.Size ||
 			subtle.ConstantTimeCompare(r.FollowupSecret, sum[:]) != 1 {
 			if err != nil && !haven.IsKind(err, haven.KindNotFound) {
 				return err
 			}
-			_ = s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.followup", ObjectType: "report", ObjectID: reportRef(reportID), Outcome: haven.OutcomeDenied})
+			denied = true
 			return ErrFollowupDenied
 		}
 		existing, err := tx.Followups(ctx, reportID)
@@ -603,6 +604,17 @@ func (s *Service) AddFollowup(ctx context.Context, a haven.Actor, reportID int64
 		}
 		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.followup", ObjectType: "report", ObjectID: reportRef(reportID)})
 	})
+	if denied {
+		// The refusal is recorded in a transaction of its own: the one
+		// above rolled back.
+		if aerr := s.store.InTx(ctx, func(tx *store.Tx) error {
+			return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.followup", ObjectType: "report",
+				ObjectID: reportRef(reportID), Outcome: haven.OutcomeDenied})
+		}); aerr != nil {
+			return aerr
+		}
+	}
+	return err
 }
 
 // TriageArgs is the job that hands a report to triage. Issue 5 gives it

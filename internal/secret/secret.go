@@ -25,10 +25,12 @@ const (
 	AuditPseudonym = "audit-pseudonym"
 	// Seal encrypts small secrets kept in records, such as TOTP seeds.
 	Seal = "record-seal"
+	// PublicForm signs the start time of the public report form.
+	PublicForm = "public-form"
 )
 
 // Names lists every application secret.
-var Names = []string{AuditChain, AuditPseudonym, Seal}
+var Names = []string{AuditChain, AuditPseudonym, Seal, PublicForm}
 
 // Wrapper wraps and unwraps key material with the master key.
 type Wrapper interface {

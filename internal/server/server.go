@@ -23,6 +23,7 @@ import (
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/account"
 	"github.com/haven-hotline/haven/internal/app"
+	"github.com/haven-hotline/haven/internal/secret"
 )
 
 // Server serves Haven over HTTP.
@@ -36,6 +37,9 @@ type Server struct {
 	cop     *http.CrossOriginProtection
 	// ispwsPrefix is where the ESP API is served (default /ispws).
 	ispwsPrefix string
+	// public is the public report form's state: signing key, message
+	// catalogs and rate limiters.
+	public *publicForm
 }
 
 // New returns the server of a. The templates are parsed here, so a broken
@@ -48,6 +52,9 @@ func New(a *app.App) (*Server, error) {
 	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), pages: p, cop: http.NewCrossOriginProtection(),
 		ispwsPrefix: a.Config.ISPWSPrefix}
 	s.metrics = newMetrics(a)
+	if s.public, err = newPublicForm(a.Secrets.Key(secret.PublicForm)); err != nil {
+		return nil, err
+	}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		if err := rt.check(); err != nil {
@@ -225,10 +232,15 @@ func safeMessage(err error) string {
 // internal errors with their full chain and the request ID.
 func (s *Server) fail(w http.ResponseWriter, r *request, err error) {
 	status := statusOf(err)
-	if status >= 500 {
+	if status >= 500 && r.route.Surface != SurfacePublic && r.route.Surface != SurfaceAPI && r.route.Surface != SurfaceISPWS {
 		s.log.Error("request failed", "request_id", r.id, "method", r.Method, "route", r.route.Path, "err", err)
 	}
 	switch r.route.Surface {
+	case SurfacePublic:
+		if s.pfFail(w, r, s.pfNewView(r, s.public, r.URL.Query().Get("lang")), err) == nil {
+			return
+		}
+		s.renderError(w, r, status, safeMessage(err))
 	case SurfaceISPWS:
 		s.ispwsFail(w, r, err)
 	case SurfaceAPI:
