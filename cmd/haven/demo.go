@@ -91,7 +91,7 @@ func demo(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("demo user %s: %w", du.login, err)
 		}
-		fmt.Fprintf(e.stdout, "  %-26s %-36s %s\n", u.Login, u.Role.Label(), link)
+		fmt.Fprintf(e.stdout, "  %-24s %-42s %s\n", u.Login, u.Role.Label(), link)
 	}
 	creds, err := a.Accounts.CreateESP(ctx, cli, "Example Photo Sharing (demo)")
 	if err != nil {
