@@ -19,8 +19,9 @@ var openAPIDoc = sync.OnceValues(func() ([]byte, error) {
 		return nil, fmt.Errorf("openapi.json: %w", err)
 	}
 	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
-	schemas["Report"] = cybertip.ReportJSONSchema()
-	schemas["FileDetails"] = cybertip.FileDetailsJSONSchema()
+	for name, schema := range cybertip.JSONSchemas() {
+		schemas[name] = schema
+	}
 	return json.MarshalIndent(doc, "", "  ")
 })
 
