@@ -84,6 +84,7 @@ const (
 	PermReportRead     Permission = "reports.read"     // read reports and their custody records
 	PermPhoneIntake    Permission = "reports.phone"    // enter a report taken by phone
 	PermCallbackRead   Permission = "reports.callback" // see a phone caller's callback details
+	PermReportExport   Permission = "reports.export"   // export a report as CyberTipline XML
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -112,6 +113,7 @@ var grants = map[Permission][]Role{
 	PermReportRead:     analysts,
 	PermPhoneIntake:    {RoleIntake, RoleSupervisor},
 	PermCallbackRead:   {RoleIntake, RoleSupervisor},
+	PermReportExport:   {RoleIntake, RoleSupervisor},
 }
 
 // Permissions lists every permission, sorted.
@@ -131,7 +133,7 @@ func (r Role) Can(p Permission) bool { return slices.Contains(grants[p], r) }
 // re-authentication within the last five minutes (SECURITY.md 11).
 func (p Permission) Sensitive() bool {
 	switch p {
-	case PermManageUsers, PermManageKeys, PermEvidenceShred:
+	case PermManageUsers, PermManageKeys, PermEvidenceShred, PermReportExport:
 		return true
 	}
 	return false

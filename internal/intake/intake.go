@@ -417,6 +417,29 @@ func (s *Service) Get(ctx context.Context, a haven.Actor, reportID int64) (*have
 	return r, nil
 }
 
+// Export returns a whole report for export (a sensitive action: it needs a
+// recent sign-in) and audits it.
+func (s *Service) Export(ctx context.Context, a haven.Actor, reportID int64) (*haven.Report, error) {
+	if err := a.Require(haven.PermReportExport, s.clock.Now(), haven.ReauthWindow); err != nil {
+		return nil, err
+	}
+	var r *haven.Report
+	err := s.store.InTx(ctx, func(tx *store.Tx) (err error) {
+		if r, err = tx.Report(ctx, reportID, false); err != nil {
+			if haven.IsKind(err, haven.KindNotFound) {
+				return ErrReportNotFound
+			}
+			return err
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.export", ObjectType: "report", ObjectID: reportRef(reportID),
+			Details: map[string]string{"format": "cybertip-xml"}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // List lists reports for staff.
 func (s *Service) List(ctx context.Context, a haven.Actor, f store.ReportFilter) ([]*store.ReportSummary, error) {
 	if !a.Can(haven.PermReportRead) {

@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/cybertip"
 	"github.com/haven-hotline/haven/internal/haventest"
 	"github.com/haven-hotline/haven/internal/ispwsclient"
 )
@@ -362,5 +365,39 @@ func TestESPMaximalReport(t *testing.T) {
 	}
 	if len(rep.Internet) < 8 || len(rep.Victims) == 0 || len(rep.Reported) == 0 || len(rep.Recipients) == 0 || rep.LawEnforcement == nil {
 		t.Fatalf("the maximal report lost elements: %d internet details, %d victims", len(rep.Internet), len(rep.Victims))
+	}
+	// Lossless storage: exported by a staff member, the stored report is
+	// the submitted one. (The codec's own tests prove that decoding and
+	// encoding keep every element; this proves storage does too.)
+	analyst := e.env.NewUser(t, "exporter@example.org", haven.RoleIntake, "")
+	c := e.env.Client(t)
+	c.Login(analyst)
+	exp := c.Get(fmt.Sprintf("/app/reports/%d/cybertip.xml", id))
+	if exp.StatusCode != http.StatusOK || !strings.HasPrefix(exp.Header.Get("Content-Disposition"), "attachment") ||
+		!strings.Contains(exp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("export: %d %v", exp.StatusCode, exp.Header)
+	}
+	opt := cybertip.Options{Now: time.Now().Add(24 * time.Hour)}
+	in, err := cybertip.DecodeReport(bytes.NewReader(doc), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cybertip.DecodeReport(strings.NewReader(exp.Body), opt)
+	if err != nil {
+		t.Fatalf("the export does not decode: %v", err)
+	}
+	content := func(r *haven.Report) []any {
+		return []any{r.BatchedReason, r.Incident, r.Internet, r.LawEnforcement, r.Reporter, r.Reported, r.Recipients, r.Victims, r.AdditionalInfo}
+	}
+	if diff := cmp.Diff(content(in), content(out)); diff != "" {
+		t.Errorf("the exported report differs from the submitted one (-submitted +exported):\n%s", diff)
+	}
+	// An old sign-in must be confirmed first.
+	for range 4 {
+		e.env.Clock.Advance(2 * time.Minute)
+		c.Get("/app/reports")
+	}
+	if r := c.Get(fmt.Sprintf("/app/reports/%d/cybertip.xml", id)); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/app/reauth") {
+		t.Errorf("export with a stale sign-in: %d %q", r.StatusCode, r.Header.Get("Location"))
 	}
 }

@@ -95,6 +95,7 @@ func (s *Server) routeTable() []Route {
 		staff(get, "/app/programs/{program}", haven.PermStaffHome, s.program),
 		staff(get, "/app/reports", haven.PermReportRead, s.reportsPage),
 		staff(get, "/app/reports/{id}", haven.PermReportRead, s.reportPage),
+		staff(get, "/app/reports/{id}/cybertip.xml", haven.PermReportExport, s.reportExport),
 		staff(get, "/app/phone", haven.PermPhoneIntake, s.phonePage),
 		staff(post, "/app/phone", haven.PermPhoneIntake, s.phoneSubmit),
 		staff(get, "/app/account", haven.PermOwnAccount, s.accountPage),

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/cybertip"
 	"github.com/haven-hotline/haven/internal/store"
 )
 
@@ -153,6 +155,7 @@ type reportData struct {
 	Sections  []factSection
 	Followups []*store.ReportFollowup
 	Callback  *haven.Callback
+	CanExport bool
 }
 
 func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
@@ -164,7 +167,7 @@ func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	d := &reportData{Report: rep, Label: incidentLabels[rep.Incident.Type]}
+	d := &reportData{Report: rep, Label: incidentLabels[rep.Incident.Type], CanExport: r.actor.Can(haven.PermReportExport)}
 	d.Sections = append(d.Sections, section("Incident", rep.Incident))
 	for i, in := range rep.Internet {
 		d.Sections = append(d.Sections, section(fmt.Sprintf("Internet details %d (%s)", i+1, in.Kind), in))
@@ -204,6 +207,35 @@ func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
 		}
 	}
 	return s.render(w, http.StatusOK, "report", s.newPage(r, fmt.Sprintf("Report %d", id), d))
+}
+
+// reportExport downloads a report as CyberTipline XML (without its files),
+// equivalent to what was submitted.
+func (s *Server) reportExport(w http.ResponseWriter, r *request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return haven.ErrNotFound
+	}
+	rep, err := s.app.Intake.Export(r.Context(), r.actor, id)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := cybertip.EncodeReport(&b, rep); err != nil {
+		return err
+	}
+	download(w, fmt.Sprintf("report-%d.xml", id), "application/xml; charset=UTF-8")
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// download sets the headers of a file download (SECURITY.md 25): never
+// rendered by the browser, never cached, sandboxed.
+func download(w http.ResponseWriter, name, contentType string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	w.Header().Set("Cache-Control", "no-store")
 }
 
 type phoneData struct {
