@@ -168,7 +168,7 @@ func (ct *complexType) lookup(c *node) (childRef, bool) {
 
 func (w *walker) sequence(n *node, name string, ct *complexType, v reflect.Value) *Error {
 	var buf [32]int
-	counts := buf[:0]
+	var counts []int
 	if len(ct.items) <= len(buf) {
 		counts = buf[:len(ct.items)]
 	} else {

@@ -110,22 +110,22 @@ func (pf *publicForm) mac(ms string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-var pfErrStamp = errors.New("form start time missing, forged or expired")
+var errPFStamp = errors.New("form start time missing, forged or expired")
 
 // started verifies a stamp and returns the time it carries; a stamp from
 // the future or older than PublicFormMaxAge is refused.
 func (pf *publicForm) started(stamp string, now time.Time) (time.Time, error) {
 	ms, sig, ok := strings.Cut(stamp, ".")
 	if !ok || len(ms) > 20 || !hmac.Equal([]byte(sig), []byte(pf.mac(ms))) {
-		return time.Time{}, pfErrStamp
+		return time.Time{}, errPFStamp
 	}
 	n, err := strconv.ParseInt(ms, 10, 64)
 	if err != nil {
-		return time.Time{}, pfErrStamp
+		return time.Time{}, errPFStamp
 	}
 	t := time.UnixMilli(n).UTC()
 	if t.After(now) || now.Sub(t) > PublicFormMaxAge {
-		return time.Time{}, pfErrStamp
+		return time.Time{}, errPFStamp
 	}
 	return t, nil
 }
