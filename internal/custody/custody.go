@@ -79,6 +79,13 @@ func (src *Source) clean() error {
 // points at the existing item. If anything fails, nothing is recorded and
 // no blob is left behind.
 func (s *Service) Acquire(ctx context.Context, a haven.Actor, r io.Reader, src Source) (*haven.Acquisition, error) {
+	return s.AcquireThen(ctx, a, r, src, nil)
+}
+
+// AcquireThen is Acquire with then run inside the transaction that records
+// the acquisition, so that what the evidence belongs to (a report's file
+// record, say) is written with it, or neither is.
+func (s *Service) AcquireThen(ctx context.Context, a haven.Actor, r io.Reader, src Source, then func(*store.Tx, *haven.Acquisition) error) (*haven.Acquisition, error) {
 	if err := a.Require(haven.PermEvidenceWrite, s.clock.Now(), haven.ReauthWindow); err != nil {
 		return nil, err
 	}
@@ -118,6 +125,11 @@ func (s *Service) Acquire(ctx context.Context, a haven.Actor, r io.Reader, src S
 			}
 			if err := tx.CreateAcquisition(ctx, acq); err != nil {
 				return err
+			}
+			if then != nil {
+				if err := then(tx, acq); err != nil {
+					return err
+				}
 			}
 			return s.audit.Record(ctx, tx, a, audit.Entry{Type: "evidence.acquire", ObjectType: "evidence", ObjectID: acq.ItemID,
 				Details: map[string]string{"acquisition": acq.ID, "source": src.Kind, "size": fmt.Sprint(sealed.Size),

@@ -216,32 +216,33 @@ func (s *Service) AddFile(ctx context.Context, a haven.Actor, reportID int64, bo
 	if err := s.checkOpen(ctx, a, reportID); err != nil {
 		return nil, err
 	}
-	acq, err := s.custody.Acquire(ctx, a, body, custody.Source{Kind: "report-upload", Filename: filename,
-		ContentType: contentType, ContextType: "report", ContextID: reportRef(reportID)})
-	if err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	f := &haven.ReportFile{ID: newFileID(), ReportID: reportID, AcquisitionID: acq.ID, ItemID: acq.ItemID,
-		Filename: acq.Filename, ContentType: acq.ContentType, Size: acq.Size, MD5: acq.MD5, SHA1: acq.SHA1,
-		SHA256: acq.SHA256, UploadedAt: now}
-	err = s.store.InTx(ctx, func(tx *store.Tx) error {
-		r, err := s.ownOpen(ctx, tx, a, reportID)
-		if err != nil {
-			return err
-		}
-		if err := tx.AddReportFile(ctx, f); err != nil {
-			return err
-		}
-		if err := tx.SetReportState(ctx, reportID, haven.ReportOpen, now, time.Time{}, time.Time{}, Expiry(r.OpenedAt, now)); err != nil {
-			return err
-		}
-		if err := s.jobs.EnqueueTx(ctx, tx, FileArgs{ReportID: reportID, FileID: f.ID}, nil); err != nil {
-			return err
-		}
-		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.file_add", ObjectType: "report", ObjectID: reportRef(reportID),
-			Details: map[string]string{"file": f.ID, "item": f.ItemID, "size": strconv.FormatInt(f.Size, 10)}})
-	})
+	var f *haven.ReportFile
+	_, err := s.custody.AcquireThen(ctx, a, body, custody.Source{Kind: "report-upload", Filename: filename,
+		ContentType: contentType, ContextType: "report", ContextID: reportRef(reportID)},
+		func(tx *store.Tx, acq *haven.Acquisition) error {
+			// Attached in the acquisition's own transaction: a report that
+			// was finished or retracted while the bytes streamed refuses
+			// the file, and nothing of it is kept.
+			r, err := s.ownOpen(ctx, tx, a, reportID)
+			if err != nil {
+				return err
+			}
+			now := s.clock.Now()
+			f = &haven.ReportFile{ID: newFileID(), ReportID: reportID, AcquisitionID: acq.ID, ItemID: acq.ItemID,
+				Filename: acq.Filename, ContentType: acq.ContentType, Size: acq.Size, MD5: acq.MD5, SHA1: acq.SHA1,
+				SHA256: acq.SHA256, UploadedAt: now}
+			if err := tx.AddReportFile(ctx, f); err != nil {
+				return err
+			}
+			if err := tx.SetReportState(ctx, reportID, haven.ReportOpen, now, time.Time{}, time.Time{}, Expiry(r.OpenedAt, now)); err != nil {
+				return err
+			}
+			if err := s.jobs.EnqueueTx(ctx, tx, FileArgs{ReportID: reportID, FileID: f.ID}, nil); err != nil {
+				return err
+			}
+			return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.file_add", ObjectType: "report", ObjectID: reportRef(reportID),
+				Details: map[string]string{"file": f.ID, "item": f.ItemID, "size": strconv.FormatInt(f.Size, 10)}})
+		})
 	if err != nil {
 		return nil, err
 	}
