@@ -2,9 +2,11 @@ package haven
 
 import "time"
 
-// AuditEvent is one entry of the append-only, hash-chained audit log. Seq,
-// PrevHash and Hash are set by the audit log when the event is appended.
+// AuditEvent is one entry of the append-only, hash-chained audit log.
+// Chain, Seq, PrevHash and Hash are set by the audit log when the event is
+// appended.
 type AuditEvent struct {
+	Chain      int // which of the independent hash chains holds the event
 	Seq        int64
 	ID         string
 	At         time.Time // UTC, milliseconds

@@ -429,7 +429,7 @@ func auditCmd(ctx context.Context, e env, sub string, args []string) error {
 	if res.Problem != nil {
 		return exitError{code: 1, msg: fmt.Sprintf("audit chain BROKEN: first bad %s (%d events read)", res.Problem, res.Events)}
 	}
-	fmt.Fprintf(e.stdout, "audit chain intact: %d events, head at event %d\n", res.Events, res.HeadSeq)
+	fmt.Fprintf(e.stdout, "audit chain intact: %d events in %d chains\n", res.Events, res.Chains)
 	return nil
 }
 

@@ -117,7 +117,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 			tampers := map[string][]string{
 				"modified":  {`UPDATE audit_events SET type = 'nothing.happened' WHERE seq = 3`},
 				"deleted":   {`DELETE FROM audit_events WHERE seq = 3`},
-				"inserted":  {`UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 3`, `UPDATE audit_events SET seq = seq - 999 WHERE seq > 1000`, `INSERT INTO audit_events (seq, id, at, type, outcome, prev_hash, hash) SELECT 3, 'forged', at, 'user.create', 'success', hash, hash FROM audit_events WHERE seq = 2`},
+				"inserted":  {`UPDATE audit_events SET seq = seq + 1000 WHERE seq >= 3`, `UPDATE audit_events SET seq = seq - 999 WHERE seq > 1000`, `INSERT INTO audit_events (chain, seq, id, at, type, outcome, prev_hash, hash) SELECT chain, 3, 'forged', at, 'user.create', 'success', hash, hash FROM audit_events WHERE seq = 2`},
 				"reordered": {`UPDATE audit_events SET seq = -3 WHERE seq = 3`, `UPDATE audit_events SET seq = 3 WHERE seq = 4`, `UPDATE audit_events SET seq = 4 WHERE seq = -3`},
 			}
 			for name, stmts := range tampers {

@@ -86,7 +86,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if a.Secrets, err = secret.Load(ctx, a.Store, a.Master, a.Clock); err != nil {
 		return nil, err
 	}
-	a.Audit = audit.New(a.Secrets.Key(secret.AuditChain), a.Secrets.Key(secret.AuditPseudonym), a.Clock)
+	a.Audit = audit.New(a.Secrets.Key(secret.AuditChain), a.Secrets.Key(secret.AuditPseudonym), a.Clock, a.Store.Dialect().AuditChains())
 	a.Accounts = account.New(a.Store, a.Audit, a.Secrets, a.Clock, account.Config{
 		BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionAbsolute})
 	a.Custody = custody.New(a.Store, a.Vault, a.Audit, a.Clock, log, cfg.MaxUploadBytes)

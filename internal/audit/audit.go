@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -29,16 +30,39 @@ import (
 	"github.com/haven-hotline/haven/internal/store"
 )
 
-// Log appends to and verifies the audit chain.
+// Log appends to and verifies the audit chains.
+//
+// The log is several independent chains (each with its own head row), so
+// that concurrent transactions on PostgreSQL do not all queue on one row:
+// a transaction appends to one chain, chosen from the actor and the
+// request, so one request's events stay in order in one chain.
 type Log struct {
 	chainKey  []byte
 	pseudoKey []byte
 	clock     haven.Clock
+	chains    int
 }
 
-// New returns a Log keyed by the chain and pseudonym keys.
-func New(chainKey, pseudoKey []byte, clock haven.Clock) *Log {
-	return &Log{chainKey: chainKey, pseudoKey: pseudoKey, clock: clock}
+// New returns a Log keyed by the chain and pseudonym keys, appending to
+// the given number of chains (at least 1; the database must have a head
+// row for each).
+func New(chainKey, pseudoKey []byte, clock haven.Clock, chains int) *Log {
+	if chains < 1 {
+		chains = 1
+	}
+	return &Log{chainKey: chainKey, pseudoKey: pseudoKey, clock: clock, chains: chains}
+}
+
+// chainFor picks the chain of a new event.
+func (l *Log) chainFor(ev *haven.AuditEvent) int {
+	if l.chains == 1 {
+		return 1
+	}
+	h := fnv.New32a()
+	h.Write([]byte(ev.ActorID))
+	h.Write([]byte{0})
+	h.Write([]byte(ev.RequestID))
+	return 1 + int(h.Sum32()%uint32(l.chains))
 }
 
 // Pseudonym returns the keyed hash that stands for an identifying value in
@@ -95,7 +119,12 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, ev *haven.AuditEvent) er
 	if ev.Type == "" || ev.Outcome == "" {
 		return fmt.Errorf("append audit event: type and outcome are required")
 	}
-	seq, head, err := tx.LockAuditHead(ctx)
+	chain := tx.AuditChain()
+	if chain == 0 {
+		chain = l.chainFor(ev)
+		tx.SetAuditChain(chain)
+	}
+	seq, head, err := tx.LockAuditHead(ctx, chain)
 	if err != nil {
 		return fmt.Errorf("append audit event: %w", err)
 	}
@@ -109,7 +138,7 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, ev *haven.AuditEvent) er
 	if len(ev.Details) == 0 {
 		ev.Details = nil
 	}
-	ev.Seq, ev.PrevHash = seq+1, head
+	ev.Chain, ev.Seq, ev.PrevHash = chain, seq+1, head
 	ev.Hash = l.hash(ev)
 	if err := tx.AppendAuditEvent(ctx, ev); err != nil {
 		return fmt.Errorf("append audit event: %w", err)
@@ -125,11 +154,17 @@ func (l *Log) hash(ev *haven.AuditEvent) string {
 	}
 	// A JSON array gives an unambiguous encoding; map keys are sorted by
 	// encoding/json, so the same event always gives the same bytes.
-	b, err := json.Marshal([]any{
+	fields := []any{
 		"haven-audit-v1", ev.Seq, ev.ID, ev.At.UTC().Format("2006-01-02T15:04:05.000Z"), ev.Type,
 		ev.ActorID, string(ev.ActorRole), ev.AgencyID, ev.SourceAddr, ev.ObjectType, ev.ObjectID,
 		string(ev.Outcome), ev.Purpose, ev.RequestID, details, ev.PrevHash,
-	})
+	}
+	// Chain 1 is the chain of the single-chain log, whose events were
+	// hashed without a chain number; the others include theirs.
+	if ev.Chain != 1 {
+		fields = append(fields, ev.Chain)
+	}
+	b, err := json.Marshal(fields)
 	if err != nil {
 		panic(err) // strings and numbers always marshal
 	}
@@ -140,36 +175,69 @@ func (l *Log) hash(ev *haven.AuditEvent) string {
 
 // Problem describes the first fault Verify found.
 type Problem struct {
-	Seq    int64  // sequence number of the first bad event (or where it should be)
+	Chain  int    // the chain of the event
+	Seq    int64  // sequence number in its chain of the first bad event (or where it should be)
 	ID     string // its ID, when the event exists
 	Reason string
 }
 
 func (p *Problem) String() string {
 	if p.ID != "" {
-		return fmt.Sprintf("event %d (%s): %s", p.Seq, p.ID, p.Reason)
+		return fmt.Sprintf("event %d (chain %d, %s): %s", p.Seq, p.Chain, p.ID, p.Reason)
 	}
-	return fmt.Sprintf("event %d: %s", p.Seq, p.Reason)
+	return fmt.Sprintf("event %d (chain %d): %s", p.Seq, p.Chain, p.Reason)
 }
 
 // Result is the outcome of Verify.
 type Result struct {
 	Events  int64    // events checked
-	HeadSeq int64    // the head's sequence number
-	Problem *Problem // nil when the chain is intact
+	Chains  int      // chains checked
+	Problem *Problem // nil when every chain is intact
 }
 
-// Verify walks the whole chain in order and returns the first problem, if
+// Verify walks every chain in order and returns the first problem, if
 // any. An error is returned only when the database cannot be read.
 func (l *Log) Verify(ctx context.Context, s *store.Store) (Result, error) {
 	var res Result
+	var chains, stray []int
+	err := s.View(ctx, func(tx *store.Tx) (err error) {
+		if chains, err = tx.AuditChains(ctx); err != nil {
+			return err
+		}
+		stray, err = tx.StrayAuditChains(ctx)
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("verify audit chain: %w", err)
+	}
+	if len(stray) > 0 {
+		res.Problem = &Problem{Chain: stray[0], Seq: 1, Reason: "events belong to a chain that has no head: they were inserted outside Haven, or the chain's head was deleted"}
+		return res, nil
+	}
+	if len(chains) == 0 {
+		res.Problem = &Problem{Chain: 1, Seq: 1, Reason: "the chain head records are missing"}
+		return res, nil
+	}
+	for _, c := range chains {
+		res.Chains++
+		if err := l.verifyChain(ctx, s, c, &res); err != nil {
+			return res, err
+		}
+		if res.Problem != nil {
+			return res, nil
+		}
+	}
+	return res, nil
+}
+
+func (l *Log) verifyChain(ctx context.Context, s *store.Store, chain int, res *Result) error {
 	var prevSeq int64
 	prevHash := ""
 	const batch = 1000
 	for res.Problem == nil {
 		n := 0
 		err := s.View(ctx, func(tx *store.Tx) error {
-			return tx.AuditEvents(ctx, prevSeq, batch, func(ev *haven.AuditEvent) error {
+			return tx.AuditEvents(ctx, chain, prevSeq, batch, func(ev *haven.AuditEvent) error {
 				n++
 				if res.Problem != nil {
 					return nil
@@ -177,43 +245,45 @@ func (l *Log) Verify(ctx context.Context, s *store.Store) (Result, error) {
 				res.Events++
 				switch {
 				case ev.Seq != prevSeq+1:
-					res.Problem = &Problem{Seq: prevSeq + 1, Reason: fmt.Sprintf("missing: the next event is %d, so events were deleted", ev.Seq)}
+					res.Problem = &Problem{Chain: chain, Seq: prevSeq + 1, Reason: fmt.Sprintf("missing: the next event is %d, so events were deleted", ev.Seq)}
 				case ev.PrevHash != prevHash:
-					res.Problem = &Problem{Seq: ev.Seq, ID: ev.ID, Reason: "does not follow the event before it: events were inserted, deleted or reordered"}
+					res.Problem = &Problem{Chain: chain, Seq: ev.Seq, ID: ev.ID, Reason: "does not follow the event before it: events were inserted, deleted or reordered"}
 				case !hmac.Equal([]byte(l.hash(ev)), []byte(ev.Hash)):
-					res.Problem = &Problem{Seq: ev.Seq, ID: ev.ID, Reason: "its content does not match its hash: the event was modified or forged"}
+					res.Problem = &Problem{Chain: chain, Seq: ev.Seq, ID: ev.ID, Reason: "its content does not match its hash: the event was modified or forged"}
 				}
 				prevSeq, prevHash = ev.Seq, ev.Hash
 				return nil
 			})
 		})
 		if err != nil {
-			return res, fmt.Errorf("verify audit chain: %w", err)
+			return fmt.Errorf("verify audit chain %d: %w", chain, err)
 		}
 		if n < batch {
 			break
 		}
 	}
+	if res.Problem != nil {
+		return nil
+	}
 	var headSeq int64
 	var headHash string
 	err := s.View(ctx, func(tx *store.Tx) (err error) {
-		headSeq, headHash, err = tx.AuditHead(ctx)
+		headSeq, headHash, err = tx.AuditHead(ctx, chain)
 		return err
 	})
 	if err != nil {
-		if haven.IsKind(err, haven.KindNotFound) && res.Problem == nil {
-			res.Problem = &Problem{Seq: prevSeq + 1, Reason: "the chain head record is missing"}
-			return res, nil
+		if haven.IsKind(err, haven.KindNotFound) {
+			res.Problem = &Problem{Chain: chain, Seq: prevSeq + 1, Reason: "the chain head record is missing"}
+			return nil
 		}
-		return res, fmt.Errorf("verify audit chain: %w", err)
+		return fmt.Errorf("verify audit chain %d: %w", chain, err)
 	}
-	res.HeadSeq = headSeq
-	if res.Problem == nil && (headSeq != prevSeq || headHash != prevHash) {
+	if headSeq != prevSeq || headHash != prevHash {
 		if headSeq > prevSeq {
-			res.Problem = &Problem{Seq: prevSeq + 1, Reason: fmt.Sprintf("missing: the log ends at %d but %d events were written, so events at the end were deleted", prevSeq, headSeq)}
+			res.Problem = &Problem{Chain: chain, Seq: prevSeq + 1, Reason: fmt.Sprintf("missing: the chain ends at %d but %d events were written, so events at the end were deleted", prevSeq, headSeq)}
 		} else {
-			res.Problem = &Problem{Seq: headSeq, Reason: "the chain head does not match the last event: events were appended outside Haven or the head was altered"}
+			res.Problem = &Problem{Chain: chain, Seq: headSeq, Reason: "the chain head does not match the last event: events were appended outside Haven or the head was altered"}
 		}
 	}
-	return res, nil
+	return nil
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func newLog() *audit.Log {
-	return audit.New([]byte("chain-key-for-tests-0123456789ab"), []byte("pseudonym-key-for-tests-01234567"), haven.SystemClock{})
+	return audit.New([]byte("chain-key-for-tests-0123456789ab"), []byte("pseudonym-key-for-tests-01234567"), haven.SystemClock{}, 1)
 }
 
 // seed writes n events and returns their IDs in order.
@@ -71,15 +71,15 @@ func TestVerifyDetectsTampering(t *testing.T) {
 					// copied from event 3 with a new identity.
 					exec(t, s, `UPDATE audit_events SET seq = seq + 100 WHERE seq > 3`)
 					exec(t, s, `UPDATE audit_events SET seq = seq - 99 WHERE seq > 100`)
-					exec(t, s, `INSERT INTO audit_events (seq, id, at, type, actor_id, actor_role, agency_id, source_addr,
+					exec(t, s, `INSERT INTO audit_events (chain, seq, id, at, type, actor_id, actor_role, agency_id, source_addr,
 						object_type, object_id, outcome, purpose, request_id, details, prev_hash, hash)
-						SELECT 4, 'forged-event', at, type, actor_id, actor_role, agency_id, source_addr, object_type,
+						SELECT 1, 4, 'forged-event', at, type, actor_id, actor_role, agency_id, source_addr, object_type,
 						'forged', outcome, purpose, request_id, details, hash, hash FROM audit_events WHERE seq = 3`)
 				}, 4, "forged"},
 				{"appended", func(t *testing.T, s *store.Store, ids []string) {
-					exec(t, s, `INSERT INTO audit_events (seq, id, at, type, actor_id, actor_role, agency_id, source_addr,
+					exec(t, s, `INSERT INTO audit_events (chain, seq, id, at, type, actor_id, actor_role, agency_id, source_addr,
 						object_type, object_id, outcome, purpose, request_id, details, prev_hash, hash)
-						SELECT 7, 'forged-tail', at, type, actor_id, actor_role, agency_id, source_addr, object_type,
+						SELECT 1, 7, 'forged-tail', at, type, actor_id, actor_role, agency_id, source_addr, object_type,
 						object_id, outcome, purpose, request_id, details, hash, 'beef' FROM audit_events WHERE seq = 6`)
 				}, 7, "modified"},
 				{"reordered", func(t *testing.T, s *store.Store, ids []string) {
@@ -102,8 +102,8 @@ func TestVerifyDetectsTampering(t *testing.T) {
 						if res.Problem != nil {
 							t.Fatalf("intact chain reported %v", res.Problem)
 						}
-						if res.Events != 6 || res.HeadSeq != 6 {
-							t.Errorf("got %d events head %d, want 6 and 6", res.Events, res.HeadSeq)
+						if res.Events != 6 || res.Chains != 8 {
+							t.Errorf("got %d events in %d chains, want 6 in 8", res.Events, res.Chains)
 						}
 						return
 					}
@@ -122,7 +122,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 func TestVerifyNeedsTheKey(t *testing.T) {
 	s := storetest.Open(t, "sqlite")
 	seed(t, s, newLog(), 2)
-	other := audit.New([]byte("another-chain-key-0123456789abcd"), nil, haven.SystemClock{})
+	other := audit.New([]byte("another-chain-key-0123456789abcd"), nil, haven.SystemClock{}, 1)
 	res, err := other.Verify(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
@@ -206,8 +206,73 @@ func TestPseudonym(t *testing.T) {
 	if strings.Contains(a, "reporter") || !strings.HasPrefix(a, "hmac:") {
 		t.Errorf("pseudonym %q leaks the value or lacks its prefix", a)
 	}
-	other := audit.New(nil, []byte("other-pseudonym-key-0123456789ab"), haven.SystemClock{})
+	other := audit.New(nil, []byte("other-pseudonym-key-0123456789ab"), haven.SystemClock{}, 1)
 	if other.Pseudonym("reporter@example.org") == a {
 		t.Error("pseudonyms do not depend on the key")
+	}
+}
+
+// TestSeveralChains: with eight chains (as on PostgreSQL), concurrent
+// actors spread over them, every chain verifies, and tampering in any
+// chain is found and named with its chain.
+func TestSeveralChains(t *testing.T) {
+	for _, engine := range storetest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			s := storetest.Open(t, engine)
+			l := audit.New([]byte("chain-key-for-tests-0123456789ab"), []byte("pseudonym-key-for-tests-01234567"), haven.SystemClock{}, 8)
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			for w := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 6 {
+						err := s.InTx(ctx, func(tx *store.Tx) error {
+							a := haven.Actor{UserID: fmt.Sprint("user-", w), Role: haven.RoleIntake, RequestID: fmt.Sprint("req-", i)}
+							// Two events in one transaction land in one chain.
+							if err := l.Record(ctx, tx, a, audit.Entry{Type: "test.one", ObjectID: fmt.Sprint(i)}); err != nil {
+								return err
+							}
+							return l.Record(ctx, tx, a, audit.Entry{Type: "test.two", ObjectID: fmt.Sprint(i)})
+						})
+						if err != nil {
+							t.Error(err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			res, err := l.Verify(ctx, s)
+			if err != nil || res.Problem != nil || res.Events != 96 || res.Chains != 8 {
+				t.Fatalf("got %+v %v, want 96 intact events in 8 chains", res, err)
+			}
+			used := map[int]bool{}
+			_ = s.View(ctx, func(tx *store.Tx) error {
+				for c := 1; c <= 8; c++ {
+					_ = tx.AuditEvents(ctx, c, 0, 0, func(ev *haven.AuditEvent) error { used[c] = true; return nil })
+				}
+				return nil
+			})
+			if len(used) < 3 {
+				t.Errorf("events used only %d of 8 chains", len(used))
+			}
+			var chain int
+			var seq int64
+			_ = s.DB().QueryRowContext(ctx, `SELECT chain, seq FROM audit_events WHERE chain > 1 ORDER BY chain, seq LIMIT 1 OFFSET 1`).Scan(&chain, &seq)
+			exec(t, s, `UPDATE audit_events SET outcome = 'denied' WHERE chain = $1 AND seq = $2`, chain, seq)
+			res, err = l.Verify(ctx, s)
+			if err != nil || res.Problem == nil || res.Problem.Chain != chain || res.Problem.Seq != seq {
+				t.Fatalf("tampering in chain %d event %d: got %+v %v", chain, seq, res.Problem, err)
+			}
+			if !strings.Contains(res.Problem.String(), fmt.Sprintf("event %d (chain %d", seq, chain)) {
+				t.Errorf("problem text %q", res.Problem)
+			}
+			exec(t, s, `UPDATE audit_events SET outcome = 'success' WHERE chain = $1 AND seq = $2`, chain, seq)
+			exec(t, s, `UPDATE audit_events SET chain = 42 WHERE chain = $1 AND seq = (SELECT MAX(seq) FROM audit_events WHERE chain = $1)`, chain)
+			res, err = l.Verify(ctx, s)
+			if err != nil || res.Problem == nil || res.Problem.Chain != 42 {
+				t.Fatalf("an event moved to a chain without head: got %+v %v", res.Problem, err)
+			}
+		})
 	}
 }

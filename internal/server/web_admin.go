@@ -259,7 +259,7 @@ type auditData struct {
 	Events []*haven.AuditEvent
 	Filter store.AuditFilter
 	Result *audit.Result
-	Next   int64
+	Next   string
 }
 
 func (s *Server) auditData(r *request) (*auditData, error) {
@@ -267,14 +267,10 @@ func (s *Server) auditData(r *request) (*auditData, error) {
 	f := store.AuditFilter{Type: strings.TrimSpace(q.Get("type")), ActorID: strings.TrimSpace(q.Get("actor")),
 		ObjectType: strings.TrimSpace(q.Get("object_type")), ObjectID: strings.TrimSpace(q.Get("object_id")), Limit: 100}
 	if b := q.Get("before"); b != "" {
-		var n int64
-		for _, c := range b {
-			if c < '0' || c > '9' || n > 1<<50 {
-				return nil, haven.Invalidf("before", "before must be an event number")
-			}
-			n = n*10 + int64(c-'0')
+		if !haven.ValidID(b) {
+			return nil, haven.Invalidf("before", "before must be an event ID")
 		}
-		f.BeforeSeq = n
+		f.BeforeID = b
 	}
 	d := &auditData{Filter: f}
 	ctx := r.Context()
@@ -290,7 +286,7 @@ func (s *Server) auditData(r *request) (*auditData, error) {
 		return nil, err
 	}
 	if len(d.Events) == f.Limit {
-		d.Next = d.Events[len(d.Events)-1].Seq
+		d.Next = d.Events[len(d.Events)-1].ID
 	}
 	return d, nil
 }

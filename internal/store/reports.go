@@ -13,7 +13,7 @@ import (
 // as the ESP API requires, and never reused.
 func (tx *Tx) NextReportNumber(ctx context.Context) (int64, error) {
 	var n int64
-	err := tx.queryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'report' RETURNING value`).Scan(&n)
+	err := tx.queryRow(ctx, tx.d.NextReportNumberSQL()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("next report number: %w", notFound(err))
 	}

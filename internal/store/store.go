@@ -34,6 +34,12 @@ type Dialect interface {
 	// ForUpdate is the suffix that locks selected rows until the end of the
 	// transaction ("" where the engine locks the whole database on write).
 	ForUpdate() string
+	// AuditChains is how many independent audit chains writers spread
+	// over: several where transactions run concurrently, one where the
+	// engine has a single writer anyway.
+	AuditChains() int
+	// NextReportNumberSQL returns one new report number.
+	NextReportNumberSQL() string
 }
 
 // Store is the database of a Haven deployment.
@@ -83,7 +89,17 @@ type Tx struct {
 	d  Dialect
 	// afterCommit runs once the transaction has committed.
 	afterCommit []func()
+	// auditChain is the audit chain this transaction appends to, chosen
+	// at its first event (0 until then).
+	auditChain int
 }
+
+// AuditChain returns the audit chain the transaction appends to (0 if it
+// has not appended yet).
+func (tx *Tx) AuditChain() int { return tx.auditChain }
+
+// SetAuditChain fixes the audit chain of the transaction.
+func (tx *Tx) SetAuditChain(c int) { tx.auditChain = c }
 
 // SQL returns the underlying transaction, for River's InsertTx.
 func (tx *Tx) SQL() *sql.Tx { return tx.tx }

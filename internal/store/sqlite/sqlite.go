@@ -44,6 +44,16 @@ func (Dialect) Name() string { return "sqlite" }
 // ForUpdate returns "": SQLite's writer already holds the database lock.
 func (Dialect) ForUpdate() string { return "" }
 
+// AuditChains returns 1: SQLite has a single writer, so one chain never
+// makes anyone wait.
+func (Dialect) AuditChains() int { return 1 }
+
+// NextReportNumberSQL takes the next number from the counters table (the
+// write lock serialises it).
+func (Dialect) NextReportNumberSQL() string {
+	return `UPDATE counters SET value = value + 1 WHERE name = 'report' RETURNING value`
+}
+
 // IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY error.
 func (Dialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error

@@ -466,15 +466,21 @@ func testAPITokens(t *testing.T, s *store.Store) {
 func testAudit(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	read(t, s, func(tx *store.Tx) error {
-		seq, hash, err := tx.AuditHead(ctx)
+		seq, hash, err := tx.AuditHead(ctx, 1)
 		if err != nil || seq != 0 || hash != "" {
 			t.Errorf("initial head: got %d %q %v, want 0 \"\"", seq, hash, err)
 		}
+		chains, err := tx.AuditChains(ctx)
+		if err != nil || len(chains) != 8 || chains[0] != 1 || chains[7] != 8 {
+			t.Errorf("AuditChains: got %v, %v; want 1…8", chains, err)
+		}
+		_, _, err = tx.AuditHead(ctx, 99)
+		wantKind(t, err, haven.KindNotFound)
 		return nil
 	})
 	var events []*haven.AuditEvent
 	for i := range 3 {
-		e := &haven.AuditEvent{Seq: int64(i + 1), ID: haven.NewID(), At: t0.Add(time.Duration(i) * time.Second),
+		e := &haven.AuditEvent{Chain: 3, Seq: int64(i + 1), ID: haven.NewID(), At: t0.Add(time.Duration(i) * time.Second),
 			Type: "test.event", ActorID: "actor-1", ActorRole: haven.RoleAdmin, AgencyID: "", SourceAddr: "192.0.2.1",
 			ObjectType: "user", ObjectID: "obj-" + string(rune('a'+i)), Outcome: haven.OutcomeSuccess, Purpose: "",
 			RequestID: "req-1", Details: map[string]string{"n": string(rune('0' + i))}, PrevHash: "p", Hash: "h" + string(rune('0'+i))}
@@ -483,7 +489,7 @@ func testAudit(t *testing.T, s *store.Store) {
 		}
 		events = append(events, e)
 		write(t, s, func(tx *store.Tx) error {
-			if _, _, err := tx.LockAuditHead(ctx); err != nil {
+			if _, _, err := tx.LockAuditHead(ctx, 3); err != nil {
 				return err
 			}
 			return tx.AppendAuditEvent(ctx, e)
@@ -491,23 +497,34 @@ func testAudit(t *testing.T, s *store.Store) {
 	}
 	events[2].Details = map[string]string{} // stored as {}
 	read(t, s, func(tx *store.Tx) error {
-		seq, hash, err := tx.AuditHead(ctx)
+		seq, hash, err := tx.AuditHead(ctx, 3)
 		if err != nil || seq != 3 || hash != "h2" {
 			t.Errorf("head: got %d %q %v, want 3 h2", seq, hash, err)
 		}
+		if seq, _, _ := tx.AuditHead(ctx, 1); seq != 0 {
+			t.Errorf("chain 1 moved to %d though nothing was appended to it", seq)
+		}
+		stray, err := tx.StrayAuditChains(ctx)
+		if err != nil || len(stray) != 0 {
+			t.Errorf("StrayAuditChains: %v %v", stray, err)
+		}
 		var got []*haven.AuditEvent
-		if err := tx.AuditEvents(ctx, 1, 0, func(e *haven.AuditEvent) error { got = append(got, e); return nil }); err != nil {
+		if err := tx.AuditEvents(ctx, 3, 1, 0, func(e *haven.AuditEvent) error { got = append(got, e); return nil }); err != nil {
 			return err
 		}
 		if diff := cmp.Diff(events[1:], got); diff != "" {
 			t.Errorf("AuditEvents (-want +got):\n%s", diff)
 		}
 		got = nil
-		if err := tx.AuditEvents(ctx, 0, 1, func(e *haven.AuditEvent) error { got = append(got, e); return nil }); err != nil {
+		if err := tx.AuditEvents(ctx, 3, 0, 1, func(e *haven.AuditEvent) error { got = append(got, e); return nil }); err != nil {
 			return err
 		}
 		if len(got) != 1 || got[0].Seq != 1 {
 			t.Errorf("AuditEvents limit 1: got %d events", len(got))
+		}
+		got = nil
+		if err := tx.AuditEvents(ctx, 1, 0, 0, func(e *haven.AuditEvent) error { got = append(got, e); return nil }); err != nil || len(got) != 0 {
+			t.Errorf("AuditEvents of an empty chain: %d events, %v", len(got), err)
 		}
 		recent, err := tx.RecentAuditEvents(ctx, store.AuditFilter{Type: "test.event"})
 		if err != nil {
@@ -520,9 +537,9 @@ func testAudit(t *testing.T, s *store.Store) {
 		if err != nil || len(recent) != 1 {
 			t.Errorf("RecentAuditEvents by object: got %d, %v; want 1", len(recent), err)
 		}
-		recent, err = tx.RecentAuditEvents(ctx, store.AuditFilter{BeforeSeq: 3, Limit: 1})
+		recent, err = tx.RecentAuditEvents(ctx, store.AuditFilter{BeforeID: events[2].ID, Limit: 1})
 		if err != nil || len(recent) != 1 || recent[0].Seq != 2 {
-			t.Errorf("RecentAuditEvents before 3: got %v, %v", recent, err)
+			t.Errorf("RecentAuditEvents before the third: got %v, %v", recent, err)
 		}
 		return nil
 	})
