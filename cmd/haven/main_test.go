@@ -276,4 +276,3 @@ func TestServe(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
-
