@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", testAudit},
 		{"Evidence", testEvidence},
 		{"Reports", testReports},
+		{"HashBanks", testHashBanks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -789,4 +790,128 @@ func testReports(t *testing.T, s *store.Store) {
 		return tx.SetReportState(ctx, 777, haven.ReportFinished, t0, t0, t0, t0)
 	})
 	wantKind(t, err, haven.KindNotFound)
+}
+
+func testHashBanks(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	b := &haven.HashBank{ID: haven.NewID(), Name: "Known Series (synthetic)", Source: "tests", PDQThreshold: 31, Enabled: true,
+		CreatedAt: t0, UpdatedAt: t0}
+	neg := &haven.HashBank{ID: haven.NewID(), Name: "False positives", Negative: true, PDQThreshold: 10, Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateHashBank(ctx, b); err != nil {
+			return err
+		}
+		return tx.CreateHashBank(ctx, neg)
+	})
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		return tx.CreateHashBank(ctx, &haven.HashBank{ID: haven.NewID(), Name: "KNOWN SERIES (synthetic)", CreatedAt: t0, UpdatedAt: t0})
+	})
+	wantKind(t, err, haven.KindConflict)
+	pdqValue := bytes.Repeat([]byte{0xab}, 32)
+	e1 := &haven.HashEntry{BankID: b.ID, Algo: haven.AlgoPDQ, Value: pdqValue, Classification: haven.Classification{Scheme: "industry", Code: "A1"},
+		SeriesID: "series-1", Provenance: "test import", ExternalID: "ext-1", AddedBy: "u1", AddedAt: t0, Enabled: true}
+	e2 := &haven.HashEntry{BankID: b.ID, Algo: haven.AlgoMD5, Value: bytes.Repeat([]byte{1}, 16), Viral: true, AddedAt: t0, Enabled: true}
+	var seqAfterFirst int64
+	write(t, s, func(tx *store.Tx) error {
+		isNew, err := tx.PutHashEntry(ctx, e1)
+		if err != nil || !isNew || e1.ID == 0 || e1.ChangeSeq == 0 {
+			t.Errorf("PutHashEntry new: %v %v %+v", isNew, err, e1)
+		}
+		seqAfterFirst = e1.ChangeSeq
+		_, err = tx.PutHashEntry(ctx, e2)
+		return err
+	})
+	// The same value again updates the entry instead of adding one.
+	again := *e1
+	again.ID, again.Classification.Code = 0, "A2"
+	write(t, s, func(tx *store.Tx) error {
+		isNew, err := tx.PutHashEntry(ctx, &again)
+		if err != nil || isNew || again.ID != e1.ID || again.ChangeSeq <= e2.ChangeSeq {
+			t.Errorf("PutHashEntry repeat: new %v id %d seq %d, %v", isNew, again.ID, again.ChangeSeq, err)
+		}
+		return err
+	})
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.HashEntry(ctx, e1.ID)
+		if err != nil {
+			return err
+		}
+		if got.Classification.Code != "A2" || got.SeriesID != "series-1" || !bytes.Equal(got.Value, pdqValue) || !got.Live() {
+			t.Errorf("HashEntry after update: %+v", got)
+		}
+		byVal, err := tx.HashEntriesByValue(ctx, haven.AlgoPDQ, pdqValue)
+		if err != nil || len(byVal) != 1 {
+			t.Errorf("HashEntriesByValue: %d %v", len(byVal), err)
+		}
+		byExt, err := tx.HashEntriesByExternalID(ctx, b.ID, "ext-1")
+		if err != nil || len(byExt) != 1 {
+			t.Errorf("HashEntriesByExternalID: %d %v", len(byExt), err)
+		}
+		changed, err := tx.HashEntriesChangedSince(ctx, seqAfterFirst, 10)
+		if err != nil || len(changed) != 2 || changed[0].ID != e2.ID || changed[1].ID != e1.ID {
+			t.Errorf("HashEntriesChangedSince: %v %v", changed, err)
+		}
+		n, err := tx.CountHashEntries(ctx, b.ID)
+		if err != nil || n != 2 {
+			t.Errorf("CountHashEntries: %d %v", n, err)
+		}
+		of, err := tx.HashEntriesOfBank(ctx, b.ID, 0, 1)
+		if err != nil || len(of) != 1 || of[0].ID != e1.ID {
+			t.Errorf("HashEntriesOfBank: %v %v", of, err)
+		}
+		banks, err := tx.HashBanks(ctx)
+		if err != nil || len(banks) != 2 || banks[0].ID != neg.ID || !banks[0].Negative {
+			t.Errorf("HashBanks: %v %v", banks, err)
+		}
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		seq, err := tx.SetHashEntryState(ctx, e2.ID, false, t0.Add(time.Hour))
+		if err != nil {
+			return err
+		}
+		last, err := tx.HashChangeSeq(ctx)
+		if err != nil || last != seq {
+			t.Errorf("HashChangeSeq: %d %v, want %d", last, err, seq)
+		}
+		b.PDQThreshold, b.Enabled, b.UpdatedAt = 20, false, t0.Add(time.Minute)
+		return tx.UpdateHashBank(ctx, b)
+	})
+	err = s.InTx(ctx, func(tx *store.Tx) error { _, err := tx.SetHashEntryState(ctx, 999999, true, time.Time{}); return err })
+	wantKind(t, err, haven.KindNotFound)
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.HashEntry(ctx, e2.ID)
+		if err != nil || got.Live() {
+			t.Errorf("removed entry still live: %+v %v", got, err)
+		}
+		bank, err := tx.HashBank(ctx, b.ID)
+		if err != nil || bank.PDQThreshold != 20 || bank.Enabled {
+			t.Errorf("UpdateHashBank: %+v %v", bank, err)
+		}
+		n, _ := tx.CountHashEntries(ctx, "")
+		if n != 1 {
+			t.Errorf("CountHashEntries all: %d, want 1", n)
+		}
+		return nil
+	})
+	m := &haven.FileMatch{ReportID: 7, FileID: "0123456789abcdef0123456789abcdef", EntryID: e1.ID, Algo: haven.AlgoPDQ, Distance: 12,
+		At: t0, NeedsConfirmation: true}
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.AddFileMatch(ctx, m); err != nil {
+			return err
+		}
+		m2 := *m
+		m2.Distance = 9
+		if err := tx.AddFileMatch(ctx, &m2); err != nil {
+			return err
+		}
+		return tx.ConfirmFileMatch(ctx, m.FileID, e1.ID, "analyst-1", t0.Add(time.Hour))
+	})
+	read(t, s, func(tx *store.Tx) error {
+		ms, err := tx.FileMatches(ctx, 7)
+		if err != nil || len(ms) != 1 || ms[0].Distance != 9 || ms[0].ConfirmedBy != "analyst-1" || !ms[0].NeedsConfirmation {
+			t.Errorf("FileMatches: %+v %v", ms, err)
+		}
+		return nil
+	})
 }

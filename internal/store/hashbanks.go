@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/haven-hotline/haven"
+)
+
+const bankColumns = `id, name, source, description, negative, pdq_threshold, enabled, created_at, updated_at`
+
+func scanBank(row interface{ Scan(...any) error }) (*haven.HashBank, error) {
+	var b haven.HashBank
+	err := row.Scan(&b.ID, &b.Name, &b.Source, &b.Description, &b.Negative, &b.PDQThreshold, &b.Enabled,
+		utcTime{&b.CreatedAt}, utcTime{&b.UpdatedAt})
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return &b, nil
+}
+
+// CreateHashBank inserts a bank. A name in use (ignoring case) gives
+// ErrConflict.
+func (tx *Tx) CreateHashBank(ctx context.Context, b *haven.HashBank) error {
+	_, err := tx.exec(ctx, `INSERT INTO hash_banks (id, name, name_key, source, description, negative, pdq_threshold,
+		enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		b.ID, b.Name, strings.ToLower(b.Name), b.Source, b.Description, b.Negative, b.PDQThreshold, b.Enabled,
+		ts(b.CreatedAt), ts(b.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("create hash bank: %w", err)
+	}
+	return nil
+}
+
+// UpdateHashBank writes a bank's settings. Its entries' change sequence
+// moves too, so that followers rebuild their view of the bank.
+func (tx *Tx) UpdateHashBank(ctx context.Context, b *haven.HashBank) error {
+	err := mustAffect(tx.exec(ctx, `UPDATE hash_banks SET name = $2, name_key = $3, source = $4, description = $5,
+		negative = $6, pdq_threshold = $7, enabled = $8, updated_at = $9 WHERE id = $1`,
+		b.ID, b.Name, strings.ToLower(b.Name), b.Source, b.Description, b.Negative, b.PDQThreshold, b.Enabled, ts(b.UpdatedAt)))
+	if err != nil {
+		return fmt.Errorf("update hash bank: %w", err)
+	}
+	return nil
+}
+
+// HashBank returns a bank by ID.
+func (tx *Tx) HashBank(ctx context.Context, id string) (*haven.HashBank, error) {
+	b, err := scanBank(tx.queryRow(ctx, `SELECT `+bankColumns+` FROM hash_banks WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get hash bank: %w", err)
+	}
+	return b, nil
+}
+
+// HashBanks lists every bank by name.
+func (tx *Tx) HashBanks(ctx context.Context) ([]*haven.HashBank, error) {
+	rows, err := tx.query(ctx, `SELECT `+bankColumns+` FROM hash_banks ORDER BY name_key`)
+	if err != nil {
+		return nil, fmt.Errorf("list hash banks: %w", err)
+	}
+	defer rows.Close()
+	var out []*haven.HashBank
+	for rows.Next() {
+		b, err := scanBank(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// nextCounter takes the next value of a counter row. The row stays locked
+// until the transaction ends, which is what makes change sequence numbers
+// commit in order: a follower that has seen change N has seen every
+// change below N.
+func (tx *Tx) nextCounter(ctx context.Context, name string) (int64, error) {
+	var n int64
+	err := tx.queryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value`, name).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next %s: %w", name, notFound(err))
+	}
+	return n, nil
+}
+
+const entryColumns = `id, bank_id, algo, value, class_scheme, class_code, series_id, viral, potential_meme, provenance,
+	external_id, added_by, added_at, enabled, removed_at, change_seq`
+
+func scanEntry(row interface{ Scan(...any) error }) (*haven.HashEntry, error) {
+	var e haven.HashEntry
+	var algo string
+	err := row.Scan(&e.ID, &e.BankID, &algo, &e.Value, &e.Classification.Scheme, &e.Classification.Code, &e.SeriesID,
+		&e.Viral, &e.PotentialMeme, &e.Provenance, &e.ExternalID, &e.AddedBy, utcTime{&e.AddedAt}, &e.Enabled,
+		nullTime{&e.RemovedAt}, &e.ChangeSeq)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	e.Algo = haven.HashAlgo(algo)
+	return &e, nil
+}
+
+// PutHashEntry inserts an entry, or — when the bank already holds the same
+// algorithm and value — updates that entry's attributes and revives it if
+// it was removed. It sets e.ID and e.ChangeSeq and reports whether the
+// entry is new.
+func (tx *Tx) PutHashEntry(ctx context.Context, e *haven.HashEntry) (bool, error) {
+	seq, err := tx.nextCounter(ctx, "hash_change")
+	if err != nil {
+		return false, err
+	}
+	e.ChangeSeq = seq
+	var id int64
+	err = tx.queryRow(ctx, `SELECT id FROM hash_entries WHERE bank_id = $1 AND algo = $2 AND value = $3`+tx.d.ForUpdate(),
+		e.BankID, string(e.Algo), e.Value).Scan(&id)
+	switch {
+	case err == nil: // the bank holds this value already
+		e.ID = id
+		err = mustAffect(tx.exec(ctx, `UPDATE hash_entries SET class_scheme = $2, class_code = $3, series_id = $4, viral = $5,
+			potential_meme = $6, provenance = $7, external_id = $8, enabled = $9, removed_at = NULL, change_seq = $10 WHERE id = $1`,
+			id, e.Classification.Scheme, e.Classification.Code, e.SeriesID, e.Viral, e.PotentialMeme, e.Provenance,
+			e.ExternalID, e.Enabled, seq))
+		if err != nil {
+			return false, fmt.Errorf("update hash entry: %w", err)
+		}
+		e.RemovedAt = time.Time{}
+		return false, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return false, fmt.Errorf("find hash entry: %w", err)
+	}
+	if e.ID, err = tx.nextCounter(ctx, "hash_entry"); err != nil {
+		return false, err
+	}
+	_, err = tx.exec(ctx, `INSERT INTO hash_entries (`+entryColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		e.ID, e.BankID, string(e.Algo), e.Value, e.Classification.Scheme, e.Classification.Code, e.SeriesID, e.Viral,
+		e.PotentialMeme, e.Provenance, e.ExternalID, e.AddedBy, ts(e.AddedAt), e.Enabled, ts(e.RemovedAt), seq)
+	if err != nil {
+		return false, fmt.Errorf("insert hash entry: %w", err)
+	}
+	return true, nil
+}
+
+// SetHashEntryState enables, disables or removes an entry, moving it in
+// the change sequence.
+func (tx *Tx) SetHashEntryState(ctx context.Context, id int64, enabled bool, removedAt time.Time) (int64, error) {
+	seq, err := tx.nextCounter(ctx, "hash_change")
+	if err != nil {
+		return 0, err
+	}
+	err = mustAffect(tx.exec(ctx, `UPDATE hash_entries SET enabled = $2, removed_at = $3, change_seq = $4 WHERE id = $1`,
+		id, enabled, ts(removedAt), seq))
+	if err != nil {
+		return 0, fmt.Errorf("set hash entry state: %w", err)
+	}
+	return seq, nil
+}
+
+// HashEntry returns an entry by ID.
+func (tx *Tx) HashEntry(ctx context.Context, id int64) (*haven.HashEntry, error) {
+	e, err := scanEntry(tx.queryRow(ctx, `SELECT `+entryColumns+` FROM hash_entries WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get hash entry: %w", err)
+	}
+	return e, nil
+}
+
+// HashEntriesByExternalID finds the entries a supplier's identifier
+// names in a bank.
+func (tx *Tx) HashEntriesByExternalID(ctx context.Context, bankID, externalID string) ([]*haven.HashEntry, error) {
+	return tx.hashEntries(ctx, `SELECT `+entryColumns+` FROM hash_entries WHERE bank_id = $1 AND external_id = $2 ORDER BY id`, bankID, externalID)
+}
+
+// HashEntriesByValue lists the entries (live or not) of every bank with
+// this algorithm and value.
+func (tx *Tx) HashEntriesByValue(ctx context.Context, algo haven.HashAlgo, value []byte) ([]*haven.HashEntry, error) {
+	return tx.hashEntries(ctx, `SELECT `+entryColumns+` FROM hash_entries WHERE algo = $1 AND value = $2 ORDER BY id`, string(algo), value)
+}
+
+// HashEntriesChangedSince returns up to limit entries whose change
+// sequence is above seq, in change order: the follow feed of the match
+// index.
+func (tx *Tx) HashEntriesChangedSince(ctx context.Context, seq int64, limit int) ([]*haven.HashEntry, error) {
+	return tx.hashEntries(ctx, `SELECT `+entryColumns+` FROM hash_entries WHERE change_seq > $1 ORDER BY change_seq LIMIT $2`, seq, limit)
+}
+
+// HashEntriesOfBank lists a bank's entries by ID, after an ID, at most
+// limit.
+func (tx *Tx) HashEntriesOfBank(ctx context.Context, bankID string, afterID int64, limit int) ([]*haven.HashEntry, error) {
+	return tx.hashEntries(ctx, `SELECT `+entryColumns+` FROM hash_entries WHERE bank_id = $1 AND id > $2 ORDER BY id LIMIT $3`, bankID, afterID, limit)
+}
+
+// HashChangeSeq returns the last change sequence number.
+func (tx *Tx) HashChangeSeq(ctx context.Context) (int64, error) {
+	var n int64
+	if err := tx.queryRow(ctx, `SELECT value FROM counters WHERE name = 'hash_change'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("hash change sequence: %w", notFound(err))
+	}
+	return n, nil
+}
+
+// CountHashEntries returns the number of live entries of a bank ("" for
+// all banks).
+func (tx *Tx) CountHashEntries(ctx context.Context, bankID string) (int64, error) {
+	var n int64
+	err := tx.queryRow(ctx, `SELECT COUNT(*) FROM hash_entries WHERE ($1 = '' OR bank_id = $1) AND enabled AND removed_at IS NULL`, bankID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count hash entries: %w", err)
+	}
+	return n, nil
+}
+
+func (tx *Tx) hashEntries(ctx context.Context, q string, args ...any) ([]*haven.HashEntry, error) {
+	rows, err := tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list hash entries: %w", err)
+	}
+	defer rows.Close()
+	var out []*haven.HashEntry
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// AddFileMatch records a match on a report file; a repeated match of the
+// same file and entry updates the distance.
+func (tx *Tx) AddFileMatch(ctx context.Context, m *haven.FileMatch) error {
+	res, err := tx.exec(ctx, `UPDATE file_matches SET distance = $3, matched_at = $4 WHERE file_id = $1 AND entry_id = $2`,
+		m.FileID, m.EntryID, m.Distance, ts(m.At))
+	if err != nil {
+		return fmt.Errorf("add file match: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	_, err = tx.exec(ctx, `INSERT INTO file_matches (report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ReportID, m.FileID, m.EntryID, string(m.Algo), m.Distance, ts(m.At), m.NeedsConfirmation)
+	if err != nil {
+		return fmt.Errorf("add file match: %w", err)
+	}
+	return nil
+}
+
+// FileMatches lists the matches of a report's files.
+func (tx *Tx) FileMatches(ctx context.Context, reportID int64) ([]*haven.FileMatch, error) {
+	rows, err := tx.query(ctx, `SELECT report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation,
+		confirmed_by, confirmed_at FROM file_matches WHERE report_id = $1 ORDER BY file_id, distance, entry_id`, reportID)
+	if err != nil {
+		return nil, fmt.Errorf("list file matches: %w", err)
+	}
+	defer rows.Close()
+	var out []*haven.FileMatch
+	for rows.Next() {
+		var m haven.FileMatch
+		var algo string
+		if err := rows.Scan(&m.ReportID, &m.FileID, &m.EntryID, &algo, &m.Distance, utcTime{&m.At}, &m.NeedsConfirmation,
+			&m.ConfirmedBy, nullTime{&m.ConfirmedAt}); err != nil {
+			return nil, err
+		}
+		m.Algo = haven.HashAlgo(algo)
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+// ConfirmFileMatch records that a person confirmed a perceptual match.
+func (tx *Tx) ConfirmFileMatch(ctx context.Context, fileID string, entryID int64, by string, at time.Time) error {
+	err := mustAffect(tx.exec(ctx, `UPDATE file_matches SET confirmed_by = $3, confirmed_at = $4 WHERE file_id = $1 AND entry_id = $2`,
+		fileID, entryID, by, ts(at)))
+	if err != nil {
+		return fmt.Errorf("confirm file match: %w", err)
+	}
+	return nil
+}
