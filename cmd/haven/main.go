@@ -10,6 +10,7 @@
 //	haven audit verify
 //	haven keys rotate|retire
 //	haven demo                  load a synthetic demonstration dataset
+//	haven hash [--dihedral] F…  print PDQ hashes
 //	haven version
 //
 // Every command that touches data reads the same HAVEN_* variables and
@@ -84,6 +85,7 @@ Commands:
   keys rotate [--retire]      add a new master key, re-wrap every key with it
   keys retire                 drop old master keys once nothing uses them
   demo                        load a synthetic demonstration dataset
+  hash [--dihedral] FILE...   print PDQ hashes as hash,quality,file (the reference tool's format)
   version                     print the version
 
 Roles: admin, auditor, supervisor, intake_analyst, victim_id_analyst, offender_analyst,
@@ -133,6 +135,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keysCmd(ctx, e, s, r)
 	case "demo":
 		return demo(ctx, e, rest)
+	case "hash":
+		return hashCmd(ctx, e, rest)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "haven", version())
 		return nil
