@@ -85,6 +85,8 @@ const (
 	PermPhoneIntake    Permission = "reports.phone"    // enter a report taken by phone
 	PermCallbackRead   Permission = "reports.callback" // see a phone caller's callback details
 	PermReportExport   Permission = "reports.export"   // export a report as CyberTipline XML
+	PermReadBanks      Permission = "banks.read"       // see hash banks and their entries
+	PermManageBanks    Permission = "banks.manage"     // create banks, add and remove entries, import
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -114,6 +116,8 @@ var grants = map[Permission][]Role{
 	PermPhoneIntake:    {RoleIntake, RoleSupervisor},
 	PermCallbackRead:   {RoleIntake, RoleSupervisor},
 	PermReportExport:   {RoleIntake, RoleSupervisor},
+	PermReadBanks:      analysts,
+	PermManageBanks:    {RoleAdmin, RoleSupervisor, RoleVictimID},
 }
 
 // Permissions lists every permission, sorted.

@@ -127,6 +127,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := a.Jobs.Start(ctx); err != nil {
 		return err
 	}
+	// Other instances change the banks too: follow their changes.
+	go a.Hashes.Run(ctx, time.Second)
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

@@ -20,6 +20,7 @@ import (
 	"github.com/haven-hotline/haven/internal/custody"
 	"github.com/haven-hotline/haven/internal/evidence"
 	"github.com/haven-hotline/haven/internal/evidence/s3"
+	"github.com/haven-hotline/haven/internal/hashmatch"
 	"github.com/haven-hotline/haven/internal/intake"
 	"github.com/haven-hotline/haven/internal/jobs"
 	"github.com/haven-hotline/haven/internal/keys"
@@ -43,6 +44,7 @@ type App struct {
 	Accounts *account.Service
 	Custody  *custody.Service
 	Intake   *intake.Service
+	Hashes   *hashmatch.Service
 	Jobs     *jobs.Client
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
@@ -92,6 +94,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Custody = custody.New(a.Store, a.Vault, a.Audit, a.Clock, log, cfg.MaxUploadBytes)
 	enq := &jobs.Late{}
 	a.Intake = intake.New(a.Store, a.Audit, a.Custody, enq, a.Secrets, a.Clock, log.With("component", "intake"))
+	a.Hashes = hashmatch.New(a.Store, a.Audit, a.Custody, a.Clock, log.With("component", "hashmatch"))
+	a.Intake.SetFileProcessor(a.Hashes)
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}
@@ -103,6 +107,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	enq.Set(a.Jobs)
+	if err := a.Hashes.Load(ctx); err != nil {
+		return nil, fmt.Errorf("load hash banks: %w", err)
+	}
 	return a, nil
 }
 

@@ -55,7 +55,17 @@ type Service struct {
 	secrets *secret.Set
 	clock   haven.Clock
 	log     *slog.Logger
+	files   FileProcessor
 }
+
+// FileProcessor is the step of the intake pipeline that hashes and
+// matches each stored file (internal/hashmatch).
+type FileProcessor interface {
+	ProcessReportFile(ctx context.Context, f *haven.ReportFile) error
+}
+
+// SetFileProcessor plugs the file step into the pipeline.
+func (s *Service) SetFileProcessor(p FileProcessor) { s.files = p }
 
 // New returns the service.
 func New(s *store.Store, a *audit.Log, c *custody.Service, j jobs.Enqueuer, sec *secret.Set, clock haven.Clock, log *slog.Logger) *Service {

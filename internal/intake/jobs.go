@@ -6,6 +6,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/store"
 )
 
@@ -27,10 +28,10 @@ type fileWorker struct {
 	s *Service
 }
 
-// Work re-verifies the stored bytes of an uploaded file. Perceptual
-// hashing and hash-bank matching (the hash-matching issue) plug in here.
+// Work re-verifies the stored bytes of an uploaded file, then hashes and
+// matches it against the hash banks.
 func (w *fileWorker) Work(ctx context.Context, j *river.Job[FileArgs]) error {
-	var itemID string
+	var file *haven.ReportFile
 	err := w.s.store.View(ctx, func(tx *store.Tx) error {
 		files, err := tx.ReportFiles(ctx, j.Args.ReportID)
 		if err != nil {
@@ -38,15 +39,21 @@ func (w *fileWorker) Work(ctx context.Context, j *river.Job[FileArgs]) error {
 		}
 		for _, f := range files {
 			if f.ID == j.Args.FileID {
-				itemID = f.ItemID
+				file = f
 			}
 		}
 		return nil
 	})
-	if err != nil || itemID == "" {
+	if err != nil || file == nil {
 		return err // a retracted or expired report's file is gone: nothing to do
 	}
-	return w.s.custody.VerifyItem(ctx, itemID)
+	if err := w.s.custody.VerifyItem(ctx, file.ItemID); err != nil {
+		return err
+	}
+	if w.s.files == nil {
+		return nil
+	}
+	return w.s.files.ProcessReportFile(ctx, file)
 }
 
 type expiryWorker struct {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/cybertip"
+	"github.com/haven-hotline/haven/internal/hashmatch"
 	"github.com/haven-hotline/haven/internal/store"
 )
 
@@ -156,6 +157,8 @@ type reportData struct {
 	Followups []*store.ReportFollowup
 	Callback  *haven.Callback
 	CanExport bool
+	// Matches are the hash-bank matches of each file, by file ID.
+	Matches map[string][]hashmatch.FileMatchView
 }
 
 func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
@@ -200,6 +203,14 @@ func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
 	}
 	if d.Followups, err = s.app.Intake.Followups(r.Context(), r.actor, id); err != nil {
 		return err
+	}
+	matches, err := s.app.Hashes.FileMatches(r.Context(), r.actor, id)
+	if err != nil {
+		return err
+	}
+	d.Matches = map[string][]hashmatch.FileMatchView{}
+	for _, m := range matches {
+		d.Matches[m.Match.FileID] = append(d.Matches[m.Match.FileID], m)
 	}
 	if rep.Source == haven.SourcePhone {
 		if d.Callback, err = s.app.Intake.Callback(r.Context(), r.actor, id); err != nil {

@@ -1,0 +1,488 @@
+// Package hashmatch recognises known material: it keeps the hash banks,
+// holds their entries in the in-memory match index of internal/hashindex
+// (loaded at start and kept current by following the entries' change
+// sequence in the database, so several server instances agree within a
+// second), and matches report files — exact hashes always, PDQ for
+// images — recording every match on the file.
+package hashmatch
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/audit"
+	"github.com/haven-hotline/haven/internal/custody"
+	"github.com/haven-hotline/haven/internal/hashindex"
+	"github.com/haven-hotline/haven/internal/pdq"
+	"github.com/haven-hotline/haven/internal/store"
+)
+
+// Service is the hash-matching service.
+type Service struct {
+	store   *store.Store
+	audit   *audit.Log
+	custody *custody.Service
+	clock   haven.Clock
+	log     *slog.Logger
+	index   *hashindex.Index
+
+	mu      sync.Mutex // guards what follows and serialises Follow
+	seq     int64      // last change applied to the index
+	banks   map[string]*haven.HashBank
+	bankNum map[string]uint32 // bank ID → the small number the index holds
+	bankIDs []string          // number → bank ID (index 0 unused)
+}
+
+// New returns the service with an empty index; call Load before matching.
+func New(s *store.Store, a *audit.Log, c *custody.Service, clock haven.Clock, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: s, audit: a, custody: c, clock: clock, log: log, index: hashindex.New(hashindex.Options{}),
+		banks: map[string]*haven.HashBank{}, bankNum: map[string]uint32{}, bankIDs: []string{""}}
+}
+
+// bankNumber returns the index number of a bank, assigning one. Callers
+// hold s.mu.
+func (s *Service) bankNumber(id string) uint32 {
+	if n, ok := s.bankNum[id]; ok {
+		return n
+	}
+	n := uint32(len(s.bankIDs))
+	s.bankNum[id] = n
+	s.bankIDs = append(s.bankIDs, id)
+	return n
+}
+
+func algoOf(a haven.HashAlgo) (hashindex.Algo, bool) {
+	switch a {
+	case haven.AlgoPDQ:
+		return hashindex.AlgoPDQ, true
+	case haven.AlgoMD5:
+		return hashindex.AlgoMD5, true
+	case haven.AlgoSHA1:
+		return hashindex.AlgoSHA1, true
+	case haven.AlgoSHA256:
+		return hashindex.AlgoSHA256, true
+	}
+	return 0, false // stored, not matched by Haven (vPDQ, PhotoDNA)
+}
+
+// apply brings one entry's state into the index. Callers hold s.mu.
+func (s *Service) apply(e *haven.HashEntry) {
+	id := uint64(e.ID)
+	s.index.Remove(id)
+	if !e.Live() {
+		return
+	}
+	algo, ok := algoOf(e.Algo)
+	if !ok || len(e.Value) != algo.Size() {
+		return
+	}
+	bank := s.bankNumber(e.BankID)
+	if algo == hashindex.AlgoPDQ {
+		s.index.AddPDQ(id, bank, hashindex.PDQ(e.Value))
+		return
+	}
+	if err := s.index.AddExact(id, bank, algo, e.Value); err != nil {
+		s.log.Warn("hash entry not indexed", "entry", e.ID, "err", err)
+	}
+}
+
+// Load reads the banks and every entry into the index. Changes made while
+// it runs are picked up by the next Follow.
+func (s *Service) Load(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var start int64
+	err := s.store.View(ctx, func(tx *store.Tx) (err error) {
+		start, err = tx.HashChangeSeq(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.refreshBanks(ctx); err != nil {
+		return err
+	}
+	var after int64
+	for {
+		var batch []*haven.HashEntry
+		err := s.store.View(ctx, func(tx *store.Tx) (err error) {
+			batch, err = tx.HashEntriesChangedSince(ctx, after, 10000)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range batch {
+			s.apply(e)
+			after = e.ChangeSeq
+		}
+		if len(batch) < 10000 {
+			break
+		}
+	}
+	// Everything up to start is in; later changes are re-applied by Follow
+	// (applying a change twice is harmless).
+	s.seq = min(start, after)
+	return nil
+}
+
+func (s *Service) refreshBanks(ctx context.Context) error {
+	var banks []*haven.HashBank
+	err := s.store.View(ctx, func(tx *store.Tx) (err error) {
+		banks, err = tx.HashBanks(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m := make(map[string]*haven.HashBank, len(banks))
+	for _, b := range banks {
+		m[b.ID] = b
+		s.bankNumber(b.ID)
+	}
+	s.banks = m
+	return nil
+}
+
+// Follow applies every change made since the last one applied (by this
+// or another instance) and returns how many.
+func (s *Service) Follow(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for {
+		var batch []*haven.HashEntry
+		err := s.store.View(ctx, func(tx *store.Tx) (err error) {
+			batch, err = tx.HashEntriesChangedSince(ctx, s.seq, 1000)
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+		for _, e := range batch {
+			s.apply(e)
+			s.seq = e.ChangeSeq
+		}
+		n += len(batch)
+		if len(batch) < 1000 {
+			break
+		}
+	}
+	return n, s.refreshBanks(ctx)
+}
+
+// Run follows changes every interval until ctx ends.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Follow(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("following hash bank changes failed; will retry", "err", err)
+			}
+		}
+	}
+}
+
+// CreateBank creates a hash bank.
+func (s *Service) CreateBank(ctx context.Context, a haven.Actor, b haven.HashBank) (*haven.HashBank, error) {
+	if err := a.Require(haven.PermManageBanks, s.clock.Now(), haven.ReauthWindow); err != nil {
+		return nil, err
+	}
+	if b.PDQThreshold == 0 {
+		b.PDQThreshold = haven.DefaultPDQThreshold
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	b.ID, b.CreatedAt, b.UpdatedAt = haven.NewID(), now, now
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateHashBank(ctx, &b); err != nil {
+			if haven.IsKind(err, haven.KindConflict) {
+				return haven.Invalidf("name", "a bank with this name exists already")
+			}
+			return err
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "hashbank.create", ObjectType: "hash_bank", ObjectID: b.ID,
+			Details: map[string]string{"negative": strconv.FormatBool(b.Negative), "pdq_threshold": strconv.Itoa(b.PDQThreshold)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.banks[b.ID] = &b
+	s.bankNumber(b.ID)
+	s.mu.Unlock()
+	return &b, nil
+}
+
+// Banks lists the banks.
+func (s *Service) Banks(ctx context.Context, a haven.Actor) ([]*haven.HashBank, error) {
+	if !a.Can(haven.PermReadBanks) {
+		return nil, haven.ErrForbidden
+	}
+	var out []*haven.HashBank
+	err := s.store.View(ctx, func(tx *store.Tx) (err error) {
+		out, err = tx.HashBanks(ctx)
+		return err
+	})
+	return out, err
+}
+
+// AddEntry adds (or updates) an entry of a bank; it is matchable on this
+// instance as soon as AddEntry returns, and on others within a second.
+func (s *Service) AddEntry(ctx context.Context, a haven.Actor, e haven.HashEntry) (*haven.HashEntry, error) {
+	if err := a.Require(haven.PermManageBanks, s.clock.Now(), haven.ReauthWindow); err != nil {
+		return nil, err
+	}
+	if !e.Algo.Valid() {
+		return nil, haven.Invalidf("algo", "unknown hash algorithm %q", e.Algo)
+	}
+	if n := e.Algo.DigestSize(); n != 0 && len(e.Value) != n {
+		return nil, haven.Invalidf("value", "a %s value is %d bytes", e.Algo, n)
+	}
+	if len(e.Value) == 0 || len(e.Value) > 1<<16 {
+		return nil, haven.Invalidf("value", "the value is empty or too long")
+	}
+	e.AddedBy, e.AddedAt, e.Enabled, e.RemovedAt = a.UserID, s.clock.Now(), true, time.Time{}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.HashBank(ctx, e.BankID); err != nil {
+			return err
+		}
+		isNew, err := tx.PutHashEntry(ctx, &e)
+		if err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "hashbank.entry_put", ObjectType: "hash_entry", ObjectID: strconv.FormatInt(e.ID, 10),
+			Details: map[string]string{"bank": e.BankID, "algo": string(e.Algo), "new": strconv.FormatBool(isNew)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Follow(ctx); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// RemoveEntry removes an entry: it stops matching at once.
+func (s *Service) RemoveEntry(ctx context.Context, a haven.Actor, id int64) error {
+	if err := a.Require(haven.PermManageBanks, s.clock.Now(), haven.ReauthWindow); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.SetHashEntryState(ctx, id, false, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "hashbank.entry_remove", ObjectType: "hash_entry", ObjectID: strconv.FormatInt(id, 10)})
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.Follow(ctx)
+	return err
+}
+
+// Query is what to match: any of the exact digests and a PDQ hash.
+type Query struct {
+	MD5, SHA1, SHA256 []byte
+	PDQ               *pdq.Hash
+	PDQQuality        int
+}
+
+// Result is one match of a query.
+type Result struct {
+	Entry    *haven.HashEntry
+	Bank     *haven.HashBank
+	Algo     haven.HashAlgo
+	Distance int
+}
+
+// Outcome is the result of Match: the positive matches, and whether a
+// negative bank (known false positives) suppressed them.
+type Outcome struct {
+	Matches    []Result
+	Suppressed bool
+}
+
+// Match looks a query up in every enabled bank. PDQ hashes of quality
+// below pdq.MinQuality are not matched. Matches of a negative bank
+// suppress the positive ones.
+func (s *Service) Match(ctx context.Context, q Query) (*Outcome, error) {
+	s.mu.Lock()
+	radii := hashindex.BankRadii{}
+	banks := make(map[uint32]*haven.HashBank, len(s.banks))
+	for id, b := range s.banks {
+		if b.Enabled {
+			n := s.bankNum[id]
+			radii[n], banks[n] = b.PDQThreshold, b
+		}
+	}
+	s.mu.Unlock()
+	type hit struct {
+		m    hashindex.Match
+		algo haven.HashAlgo
+	}
+	var hits []hit
+	for _, ex := range []struct {
+		algo   hashindex.Algo
+		name   haven.HashAlgo
+		digest []byte
+	}{{hashindex.AlgoMD5, haven.AlgoMD5, q.MD5}, {hashindex.AlgoSHA1, haven.AlgoSHA1, q.SHA1}, {hashindex.AlgoSHA256, haven.AlgoSHA256, q.SHA256}} {
+		if len(ex.digest) == ex.algo.Size() {
+			for _, m := range s.index.LookupExact(ex.algo, ex.digest) {
+				if banks[m.Bank] != nil {
+					hits = append(hits, hit{m, ex.name})
+				}
+			}
+		}
+	}
+	if q.PDQ != nil && q.PDQQuality >= pdq.MinQuality && len(radii) > 0 {
+		for _, m := range s.index.QueryPDQ(hashindex.PDQ(*q.PDQ), radii.Max(), radii.Keep) {
+			hits = append(hits, hit{m, haven.AlgoPDQ})
+		}
+	}
+	out := &Outcome{}
+	seen := map[int64]bool{}
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		for _, h := range hits {
+			id := int64(h.m.EntryID)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			e, err := tx.HashEntry(ctx, id)
+			if haven.IsKind(err, haven.KindNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !e.Live() {
+				continue // removed since the index was last told
+			}
+			b := banks[h.m.Bank]
+			if b.Negative {
+				out.Suppressed = true
+				continue
+			}
+			out.Matches = append(out.Matches, Result{Entry: e, Bank: b, Algo: h.algo, Distance: h.m.Distance})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.Suppressed {
+		out.Matches = nil
+	}
+	return out, nil
+}
+
+// ProcessFile hashes a report file (PDQ for images) and records its
+// matches. It is the intake pipeline's file step.
+func (s *Service) ProcessFile(ctx context.Context, f *haven.ReportFile) (*Outcome, error) {
+	q := Query{MD5: f.MD5, SHA1: f.SHA1, SHA256: f.SHA256}
+	if h, quality, ok := s.pdqOf(ctx, f); ok {
+		q.PDQ, q.PDQQuality = &h, quality
+	}
+	out, err := s.Match(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		for _, m := range out.Matches {
+			fm := &haven.FileMatch{ReportID: f.ReportID, FileID: f.ID, EntryID: m.Entry.ID, Algo: m.Algo, Distance: m.Distance,
+				At: now, NeedsConfirmation: m.Algo == haven.AlgoPDQ}
+			if err := tx.AddFileMatch(ctx, fm); err != nil {
+				return err
+			}
+		}
+		if len(out.Matches) == 0 && !out.Suppressed {
+			return nil
+		}
+		return s.audit.Record(ctx, tx, haven.SystemActor("hashmatch"), audit.Entry{Type: "report.file_matched", ObjectType: "report",
+			ObjectID: strconv.FormatInt(f.ReportID, 10), Details: map[string]string{"file": f.ID, "matches": strconv.Itoa(len(out.Matches)),
+				"suppressed": strconv.FormatBool(out.Suppressed)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pdqOf decrypts a file from the vault and computes its PDQ hash if it is
+// an image the decoders accept. The bytes never leave memory.
+func (s *Service) pdqOf(ctx context.Context, f *haven.ReportFile) (pdq.Hash, int, bool) {
+	rc, err := s.custody.Open(ctx, haven.SystemActor("hashmatch"), f.ItemID, "automatic hash matching")
+	if err != nil {
+		s.log.Warn("could not open a file for hashing", "file", f.ID, "err", err)
+		return pdq.Hash{}, 0, false
+	}
+	defer rc.Close()
+	h, quality, err := pdq.HashReader(io.LimitReader(rc, 256<<20), pdq.Options{})
+	if err != nil {
+		return pdq.Hash{}, 0, false // not an image we can read: exact hashes still match
+	}
+	return h, quality, true
+}
+
+// FileMatches returns the matches recorded on a report's files, with
+// their entries and banks, for staff who may read reports.
+func (s *Service) FileMatches(ctx context.Context, a haven.Actor, reportID int64) ([]FileMatchView, error) {
+	if !a.Can(haven.PermReportRead) {
+		return nil, haven.ErrForbidden
+	}
+	var out []FileMatchView
+	err := s.store.View(ctx, func(tx *store.Tx) error {
+		ms, err := tx.FileMatches(ctx, reportID)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			e, err := tx.HashEntry(ctx, m.EntryID)
+			if err != nil {
+				return err
+			}
+			b, err := tx.HashBank(ctx, e.BankID)
+			if err != nil {
+				return err
+			}
+			out = append(out, FileMatchView{Match: m, Entry: e, Bank: b})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FileMatchView is a recorded match with what it matched.
+type FileMatchView struct {
+	Match *haven.FileMatch
+	Entry *haven.HashEntry
+	Bank  *haven.HashBank
+}
+
+// String describes a match for logs (no hash values).
+func (v FileMatchView) String() string {
+	return fmt.Sprintf("file %s matched entry %d of bank %s at distance %d", v.Match.FileID, v.Entry.ID, v.Bank.Name, v.Match.Distance)
+}
+
+// ProcessReportFile is ProcessFile for the intake pipeline.
+func (s *Service) ProcessReportFile(ctx context.Context, f *haven.ReportFile) error {
+	_, err := s.ProcessFile(ctx, f)
+	return err
+}
