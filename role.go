@@ -87,6 +87,7 @@ const (
 	PermReportExport   Permission = "reports.export"   // export a report as CyberTipline XML
 	PermReadBanks      Permission = "banks.read"       // see hash banks and their entries
 	PermManageBanks    Permission = "banks.manage"     // create banks, add and remove entries, import
+	PermMatchAPI       Permission = "banks.match"      // ask whether hashes or a file match the banks
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -118,6 +119,7 @@ var grants = map[Permission][]Role{
 	PermReportExport:   {RoleIntake, RoleSupervisor},
 	PermReadBanks:      analysts,
 	PermManageBanks:    {RoleAdmin, RoleSupervisor, RoleVictimID},
+	PermMatchAPI:       append([]Role{RoleESP}, analysts...),
 }
 
 // Permissions lists every permission, sorted.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/jpeg"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/haven-hotline/haven/internal/haventest"
 	"github.com/haven-hotline/haven/internal/ispwsclient"
 	"github.com/haven-hotline/haven/internal/pdq"
+	"github.com/haven-hotline/haven/internal/store"
 )
 
 // sharedImage reads a reference photo of the PDQ test data (a bridge).
@@ -111,4 +113,59 @@ func TestBankedImageMatchShowsOnReport(t *testing.T) {
 			t.Errorf("an unrelated image matched: %+v %v", out, err)
 		}
 	}
+}
+
+// TestMatchAPI: an ESP asks with a PDQ hash, with a file (hashed in
+// memory, not kept) and with bad input.
+func TestMatchAPI(t *testing.T) {
+	env := haventest.Start(t, "sqlite")
+	ctx := context.Background()
+	original := sharedImage(t, "bridge-mods/aaa-orig.jpg")
+	h, _, err := pdq.HashReader(bytes.NewReader(original), pdq.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := haven.SystemActor("test")
+	bank, err := env.App.Hashes.CreateBank(ctx, sys, haven.HashBank{Name: "API bank", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Hashes.AddEntry(ctx, sys, haven.HashEntry{BankID: bank.ID, Algo: haven.AlgoPDQ, Value: h[:],
+		Classification: haven.Classification{Scheme: "test", Code: "known-benign"}, SeriesID: "series-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	c := newAPIClient(t, env, "Matching Service")
+	r := c.do("POST", "/api/v1/match", "application/json", strings.NewReader(`{"pdq": "`+h.String()+`"}`))
+	if r.status != http.StatusOK {
+		t.Fatalf("match by hash: %d %s", r.status, r.body)
+	}
+	ms := r.json["matches"].([]any)
+	if len(ms) != 1 || ms[0].(map[string]any)["bank"] != "API bank" || ms[0].(map[string]any)["series"] != nil {
+		t.Fatalf("match by hash: %s", r.body)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "query.jpg")
+	fw.Write(original)
+	mw.Close()
+	r = c.do("POST", "/api/v1/match", mw.FormDataContentType(), &body)
+	if r.status != http.StatusOK || len(r.json["matches"].([]any)) != 1 {
+		t.Fatalf("match by file: %d %s", r.status, r.body)
+	}
+	live, _, _ := countEvidence(t, env)
+	if live != 0 {
+		t.Errorf("the file sent for matching was stored (%d items)", live)
+	}
+	wantProblem(t, "bad hex", c.do("POST", "/api/v1/match", "application/json", strings.NewReader(`{"md5": "xyz"}`)), 400, 0, "md5")
+	wantProblem(t, "empty", c.do("POST", "/api/v1/match", "application/json", strings.NewReader(`{}`)), 400, 0, "at least one")
+}
+
+func countEvidence(t *testing.T, env *haventest.Env) (int, int, error) {
+	ctx := context.Background()
+	var live, shredded int
+	err := env.App.Store.View(ctx, func(tx *store.Tx) (err error) {
+		live, shredded, err = tx.CountEvidence(ctx)
+		return err
+	})
+	return live, shredded, err
 }

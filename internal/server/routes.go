@@ -144,6 +144,7 @@ func (s *Server) routeTable() []Route {
 		{Method: put, Path: "/api/v1/reports/{id}/files/{fileId}", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportFileDetails},
 		{Method: post, Path: "/api/v1/reports/{id}/finish", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportFinish},
 		{Method: post, Path: "/api/v1/reports/{id}/retract", Surface: SurfaceAPI, Perm: haven.PermReportSubmit, Handler: s.apiReportRetract},
+		{Method: post, Path: "/api/v1/match", Surface: SurfaceAPI, Perm: haven.PermMatchAPI, MaxBody: maxMatchFile + 1<<20, Handler: s.apiMatch},
 		{Method: get, Path: "/api/v1/openapi.json", Surface: SurfaceOps, Public: true, Handler: s.openAPI},
 	}
 }
