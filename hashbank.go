@@ -127,3 +127,34 @@ type FileMatch struct {
 	ConfirmedBy       string
 	ConfirmedAt       time.Time
 }
+
+// ImportStatus is where a hash-list import is.
+type ImportStatus string
+
+// The states of an import.
+const (
+	ImportQueued  ImportStatus = "queued"
+	ImportRunning ImportStatus = "running"
+	ImportDone    ImportStatus = "done"
+	ImportFailed  ImportStatus = "failed"
+)
+
+// BankImport is an import of a hash-list file into a bank, run as a job.
+type BankImport struct {
+	ID         string
+	BankID     string
+	Format     string // csv, ncmec-xml, vics-json
+	ItemID     string // the file, kept encrypted in the evidence vault
+	Filename   string
+	Status     ImportStatus
+	Records    int64 // read so far
+	Added      int64
+	Updated    int64
+	Removed    int64
+	Rejected   int64
+	Problems   string // the first rejected rows and why, one per line
+	CreatedBy  string
+	CreatedAt  time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+}

@@ -280,3 +280,67 @@ func (tx *Tx) ConfirmFileMatch(ctx context.Context, fileID string, entryID int64
 	}
 	return nil
 }
+
+const importColumns = `id, bank_id, format, item_id, filename, status, records, added, updated, removed, rejected, problems,
+	created_by, created_at, started_at, finished_at`
+
+func scanImport(row interface{ Scan(...any) error }) (*haven.BankImport, error) {
+	var im haven.BankImport
+	var status string
+	err := row.Scan(&im.ID, &im.BankID, &im.Format, &im.ItemID, &im.Filename, &status, &im.Records, &im.Added, &im.Updated,
+		&im.Removed, &im.Rejected, &im.Problems, &im.CreatedBy, utcTime{&im.CreatedAt}, nullTime{&im.StartedAt}, nullTime{&im.FinishedAt})
+	if err != nil {
+		return nil, notFound(err)
+	}
+	im.Status = haven.ImportStatus(status)
+	return &im, nil
+}
+
+// CreateBankImport inserts an import.
+func (tx *Tx) CreateBankImport(ctx context.Context, im *haven.BankImport) error {
+	_, err := tx.exec(ctx, `INSERT INTO bank_imports (`+importColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		im.ID, im.BankID, im.Format, im.ItemID, im.Filename, string(im.Status), im.Records, im.Added, im.Updated, im.Removed,
+		im.Rejected, im.Problems, im.CreatedBy, ts(im.CreatedAt), ts(im.StartedAt), ts(im.FinishedAt))
+	if err != nil {
+		return fmt.Errorf("create bank import: %w", err)
+	}
+	return nil
+}
+
+// UpdateBankImport writes an import's progress.
+func (tx *Tx) UpdateBankImport(ctx context.Context, im *haven.BankImport) error {
+	err := mustAffect(tx.exec(ctx, `UPDATE bank_imports SET status = $2, records = $3, added = $4, updated = $5, removed = $6,
+		rejected = $7, problems = $8, started_at = $9, finished_at = $10 WHERE id = $1`,
+		im.ID, string(im.Status), im.Records, im.Added, im.Updated, im.Removed, im.Rejected, im.Problems, ts(im.StartedAt), ts(im.FinishedAt)))
+	if err != nil {
+		return fmt.Errorf("update bank import: %w", err)
+	}
+	return nil
+}
+
+// BankImport returns an import by ID.
+func (tx *Tx) BankImport(ctx context.Context, id string) (*haven.BankImport, error) {
+	im, err := scanImport(tx.queryRow(ctx, `SELECT `+importColumns+` FROM bank_imports WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get bank import: %w", err)
+	}
+	return im, nil
+}
+
+// BankImports lists a bank's imports, newest first.
+func (tx *Tx) BankImports(ctx context.Context, bankID string, limit int) ([]*haven.BankImport, error) {
+	rows, err := tx.query(ctx, `SELECT `+importColumns+` FROM bank_imports WHERE bank_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, bankID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list bank imports: %w", err)
+	}
+	defer rows.Close()
+	var out []*haven.BankImport
+	for rows.Next() {
+		im, err := scanImport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, im)
+	}
+	return out, rows.Err()
+}

@@ -907,6 +907,29 @@ func testHashBanks(t *testing.T, s *store.Store) {
 		}
 		return tx.ConfirmFileMatch(ctx, m.FileID, e1.ID, "analyst-1", t0.Add(time.Hour))
 	})
+	im := &haven.BankImport{ID: haven.NewID(), BankID: b.ID, Format: "csv", ItemID: "item-9", Filename: "list.csv",
+		Status: haven.ImportQueued, CreatedBy: "u1", CreatedAt: t0}
+	write(t, s, func(tx *store.Tx) error {
+		if err := tx.CreateBankImport(ctx, im); err != nil {
+			return err
+		}
+		im.Status, im.Records, im.Added, im.Rejected, im.Problems, im.StartedAt = haven.ImportRunning, 10, 8, 2, "line 3: bad hex", t0.Add(time.Second)
+		return tx.UpdateBankImport(ctx, im)
+	})
+	read(t, s, func(tx *store.Tx) error {
+		got, err := tx.BankImport(ctx, im.ID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(im, got); diff != "" {
+			t.Errorf("BankImport (-want +got):\n%s", diff)
+		}
+		list, err := tx.BankImports(ctx, b.ID, 10)
+		if err != nil || len(list) != 1 {
+			t.Errorf("BankImports: %d %v", len(list), err)
+		}
+		return nil
+	})
 	read(t, s, func(tx *store.Tx) error {
 		ms, err := tx.FileMatches(ctx, 7)
 		if err != nil || len(ms) != 1 || ms[0].Distance != 9 || ms[0].ConfirmedBy != "analyst-1" || !ms[0].NeedsConfirmation {
