@@ -117,7 +117,7 @@ var grants = map[Permission][]Role{
 	PermPhoneIntake:    {RoleIntake, RoleSupervisor},
 	PermCallbackRead:   {RoleIntake, RoleSupervisor},
 	PermReportExport:   {RoleIntake, RoleSupervisor},
-	PermReadBanks:      analysts,
+	PermReadBanks:      append([]Role{RoleAdmin}, analysts...),
 	PermManageBanks:    {RoleAdmin, RoleSupervisor, RoleVictimID},
 	PermMatchAPI:       append([]Role{RoleESP}, analysts...),
 }

@@ -8,10 +8,12 @@ package hashmatch
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -485,4 +487,102 @@ func (v FileMatchView) String() string {
 func (s *Service) ProcessReportFile(ctx context.Context, f *haven.ReportFile) error {
 	_, err := s.ProcessFile(ctx, f)
 	return err
+}
+
+// Bank returns a bank with its live entry count.
+func (s *Service) Bank(ctx context.Context, a haven.Actor, id string) (*haven.HashBank, int64, error) {
+	if !a.Can(haven.PermReadBanks) {
+		return nil, 0, haven.ErrNotFound
+	}
+	var b *haven.HashBank
+	var n int64
+	err := s.store.View(ctx, func(tx *store.Tx) (err error) {
+		if b, err = tx.HashBank(ctx, id); err != nil {
+			return err
+		}
+		n, err = tx.CountHashEntries(ctx, id)
+		return err
+	})
+	return b, n, err
+}
+
+// Entries lists a bank's entries by ID after afterID.
+func (s *Service) Entries(ctx context.Context, a haven.Actor, bankID string, afterID int64, limit int) ([]*haven.HashEntry, error) {
+	if !a.Can(haven.PermReadBanks) {
+		return nil, haven.ErrForbidden
+	}
+	var out []*haven.HashEntry
+	err := s.store.View(ctx, func(tx *store.Tx) (err error) {
+		out, err = tx.HashEntriesOfBank(ctx, bankID, afterID, limit)
+		return err
+	})
+	return out, err
+}
+
+// Sighting is an entry found by a search, with where it matched.
+type Sighting struct {
+	Entry    *haven.HashEntry
+	Bank     *haven.HashBank
+	Distance int
+	Matches  []*haven.FileMatch
+}
+
+// SearchResult is the answer to a hash search.
+type SearchResult struct {
+	Algos     []haven.HashAlgo // how the value was read
+	Sightings []Sighting       // bank entries with this value (or a PDQ within threshold)
+	Files     []*haven.ReportFile
+}
+
+// Search looks a hexadecimal hash up: bank entries that hold it (or, for a
+// PDQ hash, lie within their bank's threshold), where those entries
+// matched, and report files with the same digest. The search is audited.
+func (s *Service) Search(ctx context.Context, a haven.Actor, value string) (*SearchResult, error) {
+	if !a.Can(haven.PermReadBanks) {
+		return nil, haven.ErrForbidden
+	}
+	raw, err := hex.DecodeString(strings.TrimSpace(value))
+	if err != nil {
+		return nil, haven.Invalidf("q", "give a hash in hexadecimal (MD5, SHA-1, SHA-256 or PDQ)")
+	}
+	res := &SearchResult{}
+	q := Query{}
+	switch len(raw) {
+	case 16:
+		res.Algos, q.MD5 = []haven.HashAlgo{haven.AlgoMD5}, raw
+	case 20:
+		res.Algos, q.SHA1 = []haven.HashAlgo{haven.AlgoSHA1}, raw
+	case 32:
+		var h pdq.Hash
+		copy(h[:], raw)
+		res.Algos, q.SHA256, q.PDQ, q.PDQQuality = []haven.HashAlgo{haven.AlgoSHA256, haven.AlgoPDQ}, raw, &h, 100
+	default:
+		return nil, haven.Invalidf("q", "a hash has 32 (MD5), 40 (SHA-1) or 64 (SHA-256, PDQ) hexadecimal characters")
+	}
+	out, err := s.Match(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		for _, m := range out.Matches {
+			ms, err := tx.MatchesOfEntry(ctx, m.Entry.ID, 50)
+			if err != nil {
+				return err
+			}
+			res.Sightings = append(res.Sightings, Sighting{Entry: m.Entry, Bank: m.Bank, Distance: m.Distance, Matches: ms})
+		}
+		for _, algo := range res.Algos {
+			fs, err := tx.ReportFilesByDigest(ctx, algo, raw, 50)
+			if err != nil {
+				return err
+			}
+			res.Files = append(res.Files, fs...)
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "hash.search", ObjectType: "hash_banks",
+			Details: map[string]string{"sightings": strconv.Itoa(len(res.Sightings)), "files": strconv.Itoa(len(res.Files))}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }

@@ -7,6 +7,7 @@ import (
 	"image/jpeg"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,34 @@ func TestBankedImageMatchShowsOnReport(t *testing.T) {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("the report page does not show %q", want)
 		}
+	}
+	// The hash search shows the entry and where it was seen.
+	search := web.Get("/app/hashes?q=" + h.String())
+	if search.StatusCode != http.StatusOK || !strings.Contains(search.Body, "Test series bank") ||
+		!strings.Contains(search.Body, fmt.Sprintf("/app/reports/%d", sub.ReportID)) {
+		t.Errorf("hash search: %d", search.StatusCode)
+	}
+	if bad := web.Get("/app/hashes?q=nothex"); bad.StatusCode != http.StatusBadRequest {
+		t.Errorf("search with a bad value: %d", bad.StatusCode)
+	}
+	// A supervisor manages banks through the pages.
+	sup := env.NewUser(t, "supervisor@example.org", haven.RoleSupervisor, "")
+	sw := env.Client(t)
+	sw.Login(sup)
+	sw.Get("/app/banks")
+	r := sw.Post("/app/banks", url.Values{"name": {"Page bank"}, "source": {"tests"}, "pdq_threshold": {"20"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create bank: %d %s", r.StatusCode, r.Body)
+	}
+	bankPage := r.Header.Get("Location")
+	sw.Get(bankPage)
+	r = sw.Post(bankPage+"/entries", url.Values{"algo": {"md5"}, "value": {"00112233445566778899aabbccddeeff"}, "scheme": {"test"}, "code": {"x"}})
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "00112233445566778899aabbccddeeff") {
+		t.Fatalf("add entry: %d", r.StatusCode)
+	}
+	r = sw.Post(bankPage+"/entries", url.Values{"algo": {"md5"}, "value": {"0011"}})
+	if r.StatusCode != http.StatusBadRequest {
+		t.Errorf("a short MD5: %d", r.StatusCode)
 	}
 	// A different picture does not match.
 	other := sharedImage(t, "misc-images/c.png")

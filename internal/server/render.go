@@ -164,8 +164,9 @@ func navFor(a haven.Actor, current string) []navItem {
 	add("/app", "Home", a.Can(haven.PermStaffHome))
 	add("/app/reports", "Reports", a.Can(haven.PermReportRead))
 	add("/app/phone", "Phone intake", a.Can(haven.PermPhoneIntake))
+	add("/app/banks", "Hash banks", a.Can(haven.PermReadBanks))
 	for _, pr := range programs {
-		if pr.Slug == "reports" {
+		if pr.Slug == "reports" || (pr.Slug == "hashes" && a.Can(haven.PermReadBanks)) {
 			continue
 		}
 		add("/app/programs/"+pr.Slug, pr.Short, a.Can(haven.PermStaffHome))

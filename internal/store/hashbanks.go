@@ -344,3 +344,54 @@ func (tx *Tx) BankImports(ctx context.Context, bankID string, limit int) ([]*hav
 	}
 	return out, rows.Err()
 }
+
+// MatchesOfEntry lists where an entry matched report files, newest first.
+func (tx *Tx) MatchesOfEntry(ctx context.Context, entryID int64, limit int) ([]*haven.FileMatch, error) {
+	rows, err := tx.query(ctx, `SELECT report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation,
+		confirmed_by, confirmed_at FROM file_matches WHERE entry_id = $1 ORDER BY matched_at DESC LIMIT $2`, entryID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list matches of entry: %w", err)
+	}
+	defer rows.Close()
+	var out []*haven.FileMatch
+	for rows.Next() {
+		var m haven.FileMatch
+		var algo string
+		if err := rows.Scan(&m.ReportID, &m.FileID, &m.EntryID, &algo, &m.Distance, utcTime{&m.At}, &m.NeedsConfirmation,
+			&m.ConfirmedBy, nullTime{&m.ConfirmedAt}); err != nil {
+			return nil, err
+		}
+		m.Algo = haven.HashAlgo(algo)
+		out = append(out, &m)
+	}
+	return out, rows.Err()
+}
+
+// ReportFilesByDigest lists report files with this MD5 or SHA-256.
+func (tx *Tx) ReportFilesByDigest(ctx context.Context, algo haven.HashAlgo, digest []byte, limit int) ([]*haven.ReportFile, error) {
+	col := ""
+	switch algo {
+	case haven.AlgoMD5:
+		col = "md5"
+	case haven.AlgoSHA256:
+		col = "sha256"
+	case haven.AlgoSHA1:
+		col = "sha1"
+	default:
+		return nil, nil
+	}
+	rows, err := tx.query(ctx, `SELECT `+fileColumns+` FROM report_files WHERE `+col+` = $1 ORDER BY uploaded_at DESC LIMIT $2`, digest, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list report files by digest: %w", err)
+	}
+	defer rows.Close()
+	var out []*haven.ReportFile
+	for rows.Next() {
+		f, err := scanReportFile(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/hashmatch"
+)
+
+type banksData struct {
+	Banks     []*haven.HashBank
+	CanManage bool
+}
+
+func (s *Server) banksPage(w http.ResponseWriter, r *request) error {
+	banks, err := s.app.Hashes.Banks(r.Context(), r.actor)
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "banks", s.newPage(r, "Hash banks", &banksData{Banks: banks, CanManage: r.actor.Can(haven.PermManageBanks)}))
+}
+
+func (s *Server) banksCreate(w http.ResponseWriter, r *request) error {
+	threshold := haven.DefaultPDQThreshold
+	if v := strings.TrimSpace(r.PostFormValue("pdq_threshold")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			threshold = -1
+		} else {
+			threshold = n
+		}
+	}
+	b, err := s.app.Hashes.CreateBank(r.Context(), r.actor, haven.HashBank{Name: r.PostFormValue("name"),
+		Source: strings.TrimSpace(r.PostFormValue("source")), Description: strings.TrimSpace(r.PostFormValue("description")),
+		Negative: r.PostFormValue("negative") == "on", PDQThreshold: threshold, Enabled: true})
+	if haven.IsKind(err, haven.KindReauth) {
+		http.Redirect(w, r.Request, "/app/reauth?next=/app/banks", http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		banks, lerr := s.app.Hashes.Banks(r.Context(), r.actor)
+		if lerr != nil {
+			return lerr
+		}
+		return s.formError(w, r, "banks", s.newPage(r, "Hash banks", &banksData{Banks: banks, CanManage: true}), err)
+	}
+	http.Redirect(w, r.Request, "/app/banks/"+b.ID, http.StatusSeeOther)
+	return nil
+}
+
+type bankData struct {
+	Bank      *haven.HashBank
+	Count     int64
+	Entries   []*haven.HashEntry
+	Next      int64
+	CanManage bool
+	Algos     []haven.HashAlgo
+}
+
+func (s *Server) bankData(r *request, id string) (*bankData, error) {
+	b, n, err := s.app.Hashes.Bank(r.Context(), r.actor, id)
+	if err != nil {
+		return nil, err
+	}
+	after, _ := strconv.ParseInt(r.URL.Query().Get("after"), 10, 64)
+	entries, err := s.app.Hashes.Entries(r.Context(), r.actor, id, after, 100)
+	if err != nil {
+		return nil, err
+	}
+	d := &bankData{Bank: b, Count: n, Entries: entries, CanManage: r.actor.Can(haven.PermManageBanks), Algos: haven.HashAlgos}
+	if len(entries) == 100 {
+		d.Next = entries[len(entries)-1].ID
+	}
+	return d, nil
+}
+
+func (s *Server) bankPage(w http.ResponseWriter, r *request) error {
+	d, err := s.bankData(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "bank", s.newPage(r, d.Bank.Name, d))
+}
+
+func (s *Server) bankAddEntry(w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	value, err := hex.DecodeString(strings.TrimSpace(r.PostFormValue("value")))
+	if err == nil {
+		_, err = s.app.Hashes.AddEntry(r.Context(), r.actor, haven.HashEntry{BankID: id, Algo: haven.HashAlgo(r.PostFormValue("algo")),
+			Value: value, Classification: haven.Classification{Scheme: strings.TrimSpace(r.PostFormValue("scheme")),
+				Code: strings.TrimSpace(r.PostFormValue("code"))}, SeriesID: strings.TrimSpace(r.PostFormValue("series")),
+			Viral: r.PostFormValue("viral") == "on", PotentialMeme: r.PostFormValue("meme") == "on",
+			Provenance: "added by hand"})
+	} else {
+		err = haven.Invalidf("value", "give the hash in hexadecimal")
+	}
+	if haven.IsKind(err, haven.KindReauth) {
+		http.Redirect(w, r.Request, "/app/reauth?next=/app/banks/"+id, http.StatusSeeOther)
+		return nil
+	}
+	d, derr := s.bankData(r, id)
+	if derr != nil {
+		return derr
+	}
+	p := s.newPage(r, d.Bank.Name, d)
+	if err != nil {
+		return s.formError(w, r, "bank", p, err)
+	}
+	p.Notice = "The entry was added. It matches new uploads at once."
+	return s.render(w, http.StatusOK, "bank", p)
+}
+
+type hashSearchData struct {
+	Query  string
+	Result *hashmatch.SearchResult
+}
+
+func (s *Server) hashSearchPage(w http.ResponseWriter, r *request) error {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	d := &hashSearchData{Query: q}
+	p := s.newPage(r, "Search a hash", d)
+	if q != "" {
+		res, err := s.app.Hashes.Search(r.Context(), r.actor, q)
+		if err != nil {
+			if haven.IsKind(err, haven.KindInvalid) {
+				p.Error = safeMessage(err)
+				return s.render(w, http.StatusBadRequest, "hashsearch", p)
+			}
+			return err
+		}
+		d.Result = res
+	}
+	return s.render(w, http.StatusOK, "hashsearch", p)
+}
+
