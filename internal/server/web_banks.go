@@ -135,4 +135,3 @@ func (s *Server) hashSearchPage(w http.ResponseWriter, r *request) error {
 	}
 	return s.render(w, http.StatusOK, "hashsearch", p)
 }
-
