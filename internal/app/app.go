@@ -94,7 +94,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Custody = custody.New(a.Store, a.Vault, a.Audit, a.Clock, log, cfg.MaxUploadBytes)
 	enq := &jobs.Late{}
 	a.Intake = intake.New(a.Store, a.Audit, a.Custody, enq, a.Secrets, a.Clock, log.With("component", "intake"))
-	a.Hashes = hashmatch.New(a.Store, a.Audit, a.Custody, a.Clock, log.With("component", "hashmatch"))
+	a.Hashes = hashmatch.New(a.Store, a.Audit, a.Custody, enq, a.Clock, log.With("component", "hashmatch"))
 	a.Intake.SetFileProcessor(a.Hashes)
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
@@ -242,6 +242,7 @@ func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &sessionCleanup{a: a})
 	river.AddWorker(w, &evidenceScrub{a: a})
 	periodic := a.Intake.RegisterJobs(w)
+	a.Hashes.RegisterJobs(w)
 	periodic = append(periodic,
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },

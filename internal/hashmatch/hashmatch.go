@@ -21,6 +21,7 @@ import (
 	"github.com/haven-hotline/haven/internal/audit"
 	"github.com/haven-hotline/haven/internal/custody"
 	"github.com/haven-hotline/haven/internal/hashindex"
+	"github.com/haven-hotline/haven/internal/jobs"
 	"github.com/haven-hotline/haven/internal/pdq"
 	"github.com/haven-hotline/haven/internal/store"
 )
@@ -30,6 +31,7 @@ type Service struct {
 	store   *store.Store
 	audit   *audit.Log
 	custody *custody.Service
+	jobs    jobs.Enqueuer
 	clock   haven.Clock
 	log     *slog.Logger
 	index   *hashindex.Index
@@ -42,11 +44,12 @@ type Service struct {
 }
 
 // New returns the service with an empty index; call Load before matching.
-func New(s *store.Store, a *audit.Log, c *custody.Service, clock haven.Clock, log *slog.Logger) *Service {
+// j queues imports (nil where none are started).
+func New(s *store.Store, a *audit.Log, c *custody.Service, j jobs.Enqueuer, clock haven.Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: s, audit: a, custody: c, clock: clock, log: log, index: hashindex.New(hashindex.Options{}),
+	return &Service{store: s, audit: a, custody: c, jobs: j, clock: clock, log: log, index: hashindex.New(hashindex.Options{}),
 		banks: map[string]*haven.HashBank{}, bankNum: map[string]uint32{}, bankIDs: []string{""}}
 }
 

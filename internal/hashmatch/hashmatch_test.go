@@ -18,7 +18,7 @@ var sys = haven.SystemActor("test")
 
 func newService(s *store.Store) *hashmatch.Service {
 	l := audit.New([]byte("chain-key-for-tests-0123456789ab"), []byte("pseudonym-key-for-tests-01234567"), haven.SystemClock{}, s.Dialect().AuditChains())
-	return hashmatch.New(s, l, nil, haven.SystemClock{}, nil)
+	return hashmatch.New(s, l, nil, nil, haven.SystemClock{}, nil)
 }
 
 // near returns h with n bits flipped.

@@ -8,3 +8,5 @@ import (
 func hashmatchQuery(h pdq.Hash, quality int) hashmatch.Query {
 	return hashmatch.Query{PDQ: &h, PDQQuality: quality}
 }
+
+func hashmatchMD5(sum []byte) hashmatch.Query { return hashmatch.Query{MD5: sum} }

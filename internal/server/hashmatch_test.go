@@ -198,3 +198,70 @@ func countEvidence(t *testing.T, env *haventest.Env) (int, int, error) {
 	})
 	return live, shredded, err
 }
+
+// TestBankImportJob: a supervisor uploads a CSV hash list through the
+// bank page; the import job adds the good rows, reports the bad one with
+// its line, and the imported hashes match at once.
+func TestBankImportJob(t *testing.T) {
+	env := haventest.StartWith(t, "sqlite", haventest.Options{Workers: true})
+	ctx := context.Background()
+	bank, err := env.App.Hashes.CreateBank(ctx, haven.SystemActor("test"), haven.HashBank{Name: "Imported", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sup := env.NewUser(t, "supervisor@example.org", haven.RoleSupervisor, "")
+	c := env.Client(t)
+	c.Login(sup)
+	c.Get("/app/banks/" + bank.ID)
+	csv := "md5,classification_scheme,classification_code,external_id\n" +
+		"00112233445566778899aabbccddeeff,test,one,ext-1\n" +
+		"not-hex,test,two,ext-2\n" +
+		"ffeeddccbbaa99887766554433221100,test,three,ext-3\n"
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", c.CSRF)
+	mw.WriteField("format", "csv")
+	fw, _ := mw.CreateFormFile("file", "list.csv")
+	fw.Write([]byte(csv))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, env.HTTP.URL+"/app/banks/"+bank.ID+"/import", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	r := c.Do(req)
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/app/imports/") {
+		t.Fatalf("start import: %d %s", r.StatusCode, r.Body)
+	}
+	page := r.Header.Get("Location")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p := c.Get(page)
+		if strings.Contains(p.Body, "<dd>done") {
+			for _, want := range []string{"<dt>Entries added</dt><dd>2</dd>", "<dt>Rows rejected</dt><dd>1</dd>", "line 3"} {
+				if !strings.Contains(p.Body, want) {
+					t.Errorf("import page lacks %q", want)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the import did not finish: %s", p.Body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	sum := []byte{0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00}
+	out, err := env.App.Hashes.Match(ctx, hashmatchMD5(sum))
+	if err != nil || len(out.Matches) != 1 || out.Matches[0].Entry.Classification.Code != "three" || out.Matches[0].Entry.ExternalID != "ext-3" {
+		t.Fatalf("imported hash: %+v %v", out, err)
+	}
+	// Without the form's CSRF field the upload is refused before the file.
+	var bad bytes.Buffer
+	mw = multipart.NewWriter(&bad)
+	mw.WriteField("format", "csv")
+	fw, _ = mw.CreateFormFile("file", "list.csv")
+	fw.Write([]byte(csv))
+	mw.Close()
+	req, _ = http.NewRequest(http.MethodPost, env.HTTP.URL+"/app/banks/"+bank.ID+"/import", &bad)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if r := c.Do(req); r.StatusCode != http.StatusForbidden {
+		t.Errorf("import without CSRF: %d", r.StatusCode)
+	}
+}

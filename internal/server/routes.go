@@ -37,7 +37,11 @@ type Route struct {
 	Pending bool
 	// MaxBody overrides the request body limit.
 	MaxBody int64
-	Handler func(http.ResponseWriter, *request) error
+	// FormCSRF marks a multipart form whose handler checks the CSRF field
+	// itself, before reading any file part (browsers cannot send the
+	// header without script).
+	FormCSRF bool
+	Handler  func(http.ResponseWriter, *request) error
 }
 
 func (rt Route) check() error {
@@ -100,6 +104,9 @@ func (s *Server) routeTable() []Route {
 		staff(post, "/app/banks", haven.PermManageBanks, s.banksCreate),
 		staff(get, "/app/banks/{id}", haven.PermReadBanks, s.bankPage),
 		staff(post, "/app/banks/{id}/entries", haven.PermManageBanks, s.bankAddEntry),
+		{Method: post, Path: "/app/banks/{id}/import", Surface: SurfaceStaff, Perm: haven.PermManageBanks, FormCSRF: true,
+			MaxBody: s.app.Config.MaxUploadBytes + 1<<20, Handler: s.bankImport},
+		staff(get, "/app/imports/{id}", haven.PermReadBanks, s.importPage),
 		staff(get, "/app/hashes", haven.PermReadBanks, s.hashSearchPage),
 		staff(get, "/app/phone", haven.PermPhoneIntake, s.phonePage),
 		staff(post, "/app/phone", haven.PermPhoneIntake, s.phoneSubmit),

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/hashmatch"
+	"github.com/haven-hotline/haven/internal/upload"
 )
 
 type banksData struct {
@@ -58,6 +60,7 @@ type bankData struct {
 	Next      int64
 	CanManage bool
 	Algos     []haven.HashAlgo
+	Formats   []string
 }
 
 func (s *Server) bankData(r *request, id string) (*bankData, error) {
@@ -70,7 +73,8 @@ func (s *Server) bankData(r *request, id string) (*bankData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &bankData{Bank: b, Count: n, Entries: entries, CanManage: r.actor.Can(haven.PermManageBanks), Algos: haven.HashAlgos}
+	d := &bankData{Bank: b, Count: n, Entries: entries, CanManage: r.actor.Can(haven.PermManageBanks), Algos: haven.HashAlgos,
+		Formats: hashmatch.ImportFormats()}
 	if len(entries) == 100 {
 		d.Next = entries[len(entries)-1].ID
 	}
@@ -134,4 +138,48 @@ func (s *Server) hashSearchPage(w http.ResponseWriter, r *request) error {
 		d.Result = res
 	}
 	return s.render(w, http.StatusOK, "hashsearch", p)
+}
+
+// bankImport receives a hash-list file as a multipart form (fields csrf
+// and format before the file) and queues its import.
+func (s *Server) bankImport(w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	var im *haven.BankImport
+	_, err := upload.Read(r.Header.Get("Content-Type"), r.Body, upload.Limits{MaxParts: 4, MaxFieldBytes: 1 << 10},
+		func(fields map[string][]string, f *upload.File) error {
+			got := ""
+			if v := fields[csrfField]; len(v) > 0 {
+				got = v[0]
+			}
+			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(r.principal.Session.CSRFToken)) != 1 {
+				return errCSRF
+			}
+			format := ""
+			if v := fields["format"]; len(v) > 0 {
+				format = v[0]
+			}
+			var err error
+			im, err = s.app.Hashes.StartImport(r.Context(), r.actor, id, format, f.Name, f)
+			return err
+		})
+	if haven.IsKind(err, haven.KindReauth) {
+		http.Redirect(w, r.Request, "/app/reauth?next=/app/banks/"+id, http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if im == nil {
+		return haven.Invalidf("file", "choose a file to import")
+	}
+	http.Redirect(w, r.Request, "/app/imports/"+im.ID, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) importPage(w http.ResponseWriter, r *request) error {
+	im, err := s.app.Hashes.Import(r.Context(), r.actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return s.render(w, http.StatusOK, "import", s.newPage(r, "Import "+im.Filename, im))
 }
