@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,7 @@ import (
 var importFormats = map[string]func(io.Reader, hashlist.Options) iter.Seq2[hashlist.Record, error]{
 	"csv":       hashlist.ReadCSV,
 	"ncmec-xml": hashlist.ReadNCMEC,
+	"vics-json": hashlist.ReadVICS,
 }
 
 // ImportFormats lists the accepted import formats.
@@ -30,6 +32,7 @@ func ImportFormats() []string {
 	for f := range importFormats {
 		out = append(out, f)
 	}
+	slices.Sort(out)
 	return out
 }
 
