@@ -18,12 +18,6 @@ import (
 	haven "github.com/haven-hotline/haven"
 )
 
-// item is one yield of a reader.
-type item struct {
-	rec Record
-	err error
-}
-
 func collect(seq iter.Seq2[Record, error]) (recs []Record, rerrs []*RecordError, fatal error) {
 	for rec, err := range seq {
 		if err != nil {

@@ -115,15 +115,6 @@ func algoIndex(a haven.HashAlgo) int {
 	return -1
 }
 
-// sortHashes puts hashes in canonical order (insertion sort: at most six).
-func sortHashes(h []Hash) {
-	for i := 1; i < len(h); i++ {
-		for j := i; j > 0 && algoIndex(h[j].Algo) < algoIndex(h[j-1].Algo); j-- {
-			h[j], h[j-1] = h[j-1], h[j]
-		}
-	}
-}
-
 // parseHex decodes a hex digest of algorithm a and checks its length.
 func parseHex(a haven.HashAlgo, s string) ([]byte, error) {
 	if s == "" {
@@ -217,7 +208,6 @@ type limitReader struct {
 	n        int64 // bytes read so far
 	maxBytes int64 // 0: no cap
 	budget   int64 // absolute offset past which reading fails; 0: none
-	err      error
 	nl       nlTracker
 }
 
