@@ -88,6 +88,7 @@ const (
 	PermReadBanks      Permission = "banks.read"       // see hash banks and their entries
 	PermManageBanks    Permission = "banks.manage"     // create banks, add and remove entries, import
 	PermMatchAPI       Permission = "banks.match"      // ask whether hashes or a file match the banks
+	PermExportBanks    Permission = "banks.export"     // export a bank as a hash list
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -120,6 +121,7 @@ var grants = map[Permission][]Role{
 	PermReadBanks:      append([]Role{RoleAdmin}, analysts...),
 	PermManageBanks:    {RoleAdmin, RoleSupervisor, RoleVictimID},
 	PermMatchAPI:       append([]Role{RoleESP}, analysts...),
+	PermExportBanks:    {RoleAdmin, RoleSupervisor, RoleVictimID},
 }
 
 // Permissions lists every permission, sorted.
@@ -139,7 +141,7 @@ func (r Role) Can(p Permission) bool { return slices.Contains(grants[p], r) }
 // re-authentication within the last five minutes (SECURITY.md 11).
 func (p Permission) Sensitive() bool {
 	switch p {
-	case PermManageUsers, PermManageKeys, PermEvidenceShred, PermReportExport:
+	case PermManageUsers, PermManageKeys, PermEvidenceShred, PermReportExport, PermExportBanks:
 		return true
 	}
 	return false

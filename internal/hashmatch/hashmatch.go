@@ -589,3 +589,29 @@ func (s *Service) Search(ctx context.Context, a haven.Actor, value string) (*Sea
 	}
 	return res, nil
 }
+
+// ConfirmMatch records that a person confirmed a perceptual match of a
+// report file.
+func (s *Service) ConfirmMatch(ctx context.Context, a haven.Actor, reportID int64, fileID string, entryID int64) error {
+	if !a.Can(haven.PermReportRead) {
+		return haven.ErrForbidden
+	}
+	return s.store.InTx(ctx, func(tx *store.Tx) error {
+		ms, err := tx.FileMatches(ctx, reportID)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, m := range ms {
+			found = found || (m.FileID == fileID && m.EntryID == entryID)
+		}
+		if !found {
+			return haven.ErrNotFound
+		}
+		if err := tx.ConfirmFileMatch(ctx, fileID, entryID, a.UserID, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "report.match_confirmed", ObjectType: "report",
+			ObjectID: strconv.FormatInt(reportID, 10), Details: map[string]string{"file": fileID, "entry": strconv.FormatInt(entryID, 10)}})
+	})
+}

@@ -267,3 +267,53 @@ func (w *importWorker) Work(ctx context.Context, j *river.Job[ImportArgs]) error
 func (s *Service) RegisterJobs(w *river.Workers) {
 	river.AddWorker(w, &importWorker{s: s})
 }
+
+// ExportCSV writes a bank's live entries as a CSV hash list (one row per
+// hash). Exports need a recent sign-in and are audited.
+func (s *Service) ExportCSV(ctx context.Context, a haven.Actor, bankID string, w io.Writer) error {
+	if err := a.Require(haven.PermExportBanks, s.clock.Now(), haven.ReauthWindow); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.HashBank(ctx, bankID); err != nil {
+			return err
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "hashbank.export", ObjectType: "hash_bank", ObjectID: bankID,
+			Details: map[string]string{"format": "csv"}})
+	})
+	if err != nil {
+		return err
+	}
+	var readErr error
+	records := func(yield func(hashlist.Record) bool) {
+		var after int64
+		for {
+			var batch []*haven.HashEntry
+			readErr = s.store.View(ctx, func(tx *store.Tx) (err error) {
+				batch, err = tx.HashEntriesOfBank(ctx, bankID, after, 1000)
+				return err
+			})
+			if readErr != nil {
+				return
+			}
+			for _, e := range batch {
+				after = e.ID
+				if !e.Live() {
+					continue
+				}
+				rec := hashlist.Record{Hashes: []hashlist.Hash{{Algo: e.Algo, Value: e.Value}}, Classification: e.Classification,
+					SeriesID: e.SeriesID, Viral: e.Viral, PotentialMeme: e.PotentialMeme, ExternalID: e.ExternalID}
+				if !yield(rec) {
+					return
+				}
+			}
+			if len(batch) < 1000 {
+				return
+			}
+		}
+	}
+	if err := hashlist.WriteCSV(w, records); err != nil {
+		return err
+	}
+	return readErr
+}

@@ -106,6 +106,18 @@ func TestBankedImageMatchShowsOnReport(t *testing.T) {
 			t.Errorf("the report page does not show %q", want)
 		}
 	}
+	// The analyst confirms the perceptual match.
+	ms, _ := env.App.Hashes.FileMatches(ctx, haven.Actor{Role: haven.RoleIntake}, sub.ReportID)
+	confirm := fmt.Sprintf("/app/reports/%d/files/%s/matches/%d/confirm", sub.ReportID, ms[0].Match.FileID, ms[0].Entry.ID)
+	if r := web.Post(confirm, nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirm: %d %s", r.StatusCode, r.Body)
+	}
+	if page := web.Get(fmt.Sprintf("/app/reports/%d", sub.ReportID)); !strings.Contains(page.Body, "(confirmed") || strings.Contains(page.Body, "needs confirmation") {
+		t.Error("the confirmation is not shown on the report page")
+	}
+	if r := web.Post(fmt.Sprintf("/app/reports/%d/files/%s/matches/%d/confirm", sub.ReportID, ms[0].Match.FileID, 424242), nil); r.StatusCode != http.StatusNotFound {
+		t.Errorf("confirming a match that does not exist: %d", r.StatusCode)
+	}
 	// The hash search shows the entry and where it was seen.
 	search := web.Get("/app/hashes?q=" + h.String())
 	if search.StatusCode != http.StatusOK || !strings.Contains(search.Body, "Test series bank") ||
@@ -246,6 +258,11 @@ func TestBankImportJob(t *testing.T) {
 			t.Fatalf("the import did not finish: %s", p.Body)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	exp := c.Get("/app/banks/" + bank.ID + "/export.csv")
+	if exp.StatusCode != http.StatusOK || !strings.HasPrefix(exp.Header.Get("Content-Disposition"), "attachment") ||
+		!strings.Contains(exp.Body, "ffeeddccbbaa99887766554433221100") || !strings.Contains(exp.Body, "00112233445566778899aabbccddeeff") {
+		t.Errorf("export: %d %q", exp.StatusCode, exp.Body)
 	}
 	sum := []byte{0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00}
 	out, err := env.App.Hashes.Match(ctx, hashmatchMD5(sum))

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,6 +63,7 @@ type bankData struct {
 	CanManage bool
 	Algos     []haven.HashAlgo
 	Formats   []string
+	CanExport bool
 }
 
 func (s *Server) bankData(r *request, id string) (*bankData, error) {
@@ -74,7 +77,7 @@ func (s *Server) bankData(r *request, id string) (*bankData, error) {
 		return nil, err
 	}
 	d := &bankData{Bank: b, Count: n, Entries: entries, CanManage: r.actor.Can(haven.PermManageBanks), Algos: haven.HashAlgos,
-		Formats: hashmatch.ImportFormats()}
+		Formats: hashmatch.ImportFormats(), CanExport: r.actor.Can(haven.PermExportBanks)}
 	if len(entries) == 100 {
 		d.Next = entries[len(entries)-1].ID
 	}
@@ -182,4 +185,36 @@ func (s *Server) importPage(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	return s.render(w, http.StatusOK, "import", s.newPage(r, "Import "+im.Filename, im))
+}
+
+func (s *Server) bankExport(w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	var buf bytes.Buffer
+	err := s.app.Hashes.ExportCSV(r.Context(), r.actor, id, &buf)
+	if haven.IsKind(err, haven.KindReauth) {
+		http.Redirect(w, r.Request, "/app/reauth?next=/app/banks/"+id, http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	download(w, "hash-bank-"+id+".csv", "text/csv; charset=utf-8")
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func (s *Server) matchConfirm(w http.ResponseWriter, r *request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return haven.ErrNotFound
+	}
+	entry, err := strconv.ParseInt(r.PathValue("entry"), 10, 64)
+	if err != nil {
+		return haven.ErrNotFound
+	}
+	if err := s.app.Hashes.ConfirmMatch(r.Context(), r.actor, id, r.PathValue("fileId"), entry); err != nil {
+		return err
+	}
+	http.Redirect(w, r.Request, fmt.Sprintf("/app/reports/%d", id), http.StatusSeeOther)
+	return nil
 }
