@@ -615,3 +615,32 @@ func (s *Service) ConfirmMatch(ctx context.Context, a haven.Actor, reportID int6
 			ObjectID: strconv.FormatInt(reportID, 10), Details: map[string]string{"file": fileID, "entry": strconv.FormatInt(entryID, 10)}})
 	})
 }
+
+// SetBankEnabled enables or disables a bank: a disabled bank matches
+// nothing, at once on this instance and after a follow on the others.
+func (s *Service) SetBankEnabled(ctx context.Context, a haven.Actor, id string, enabled bool) error {
+	if err := a.Require(haven.PermManageBanks, s.clock.Now(), haven.ReauthWindow); err != nil {
+		return err
+	}
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		b, err := tx.HashBank(ctx, id)
+		if err != nil {
+			return err
+		}
+		b.Enabled, b.UpdatedAt = enabled, s.clock.Now()
+		if err := tx.UpdateHashBank(ctx, b); err != nil {
+			return err
+		}
+		typ := "hashbank.disable"
+		if enabled {
+			typ = "hashbank.enable"
+		}
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: typ, ObjectType: "hash_bank", ObjectID: id})
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refreshBanks(ctx)
+}

@@ -146,6 +146,28 @@ func TestBankedImageMatchShowsOnReport(t *testing.T) {
 	if r.StatusCode != http.StatusBadRequest {
 		t.Errorf("a short MD5: %d", r.StatusCode)
 	}
+	// Disabling the first bank stops its matches; enabling restores them.
+	sw.Get("/app/banks/" + bank.ID)
+	q := hashmatchQuery(h, 100)
+	if r := sw.Post("/app/banks/"+bank.ID+"/disable", nil); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "matches nothing") {
+		t.Fatalf("disable: %d", r.StatusCode)
+	}
+	if out, _ := env.App.Hashes.Match(ctx, q); len(out.Matches) != 0 {
+		t.Error("a disabled bank still matches")
+	}
+	if r := sw.Post("/app/banks/"+bank.ID+"/enable", nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("enable: %d", r.StatusCode)
+	}
+	out, _ := env.App.Hashes.Match(ctx, q)
+	if len(out.Matches) != 1 {
+		t.Fatal("an enabled bank does not match")
+	}
+	if r := sw.Post("/app/banks/"+bank.ID+"/remove-entry", url.Values{"entry": {fmt.Sprint(out.Matches[0].Entry.ID)}}); r.StatusCode != http.StatusOK {
+		t.Fatalf("remove entry: %d", r.StatusCode)
+	}
+	if out, _ := env.App.Hashes.Match(ctx, q); len(out.Matches) != 0 {
+		t.Error("a removed entry still matches")
+	}
 	// A different picture does not match.
 	other := sharedImage(t, "misc-images/c.png")
 	if oh, oq, err := pdq.HashReader(bytes.NewReader(other), pdq.Options{}); err == nil {

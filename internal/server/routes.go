@@ -104,6 +104,7 @@ func (s *Server) routeTable() []Route {
 		staff(post, "/app/banks", haven.PermManageBanks, s.banksCreate),
 		staff(get, "/app/banks/{id}", haven.PermReadBanks, s.bankPage),
 		staff(post, "/app/banks/{id}/entries", haven.PermManageBanks, s.bankAddEntry),
+		staff(post, "/app/banks/{id}/{action}", haven.PermManageBanks, s.bankAction),
 		{Method: post, Path: "/app/banks/{id}/import", Surface: SurfaceStaff, Perm: haven.PermManageBanks, FormCSRF: true,
 			MaxBody: s.app.Config.MaxUploadBytes + 1<<20, Handler: s.bankImport},
 		staff(get, "/app/imports/{id}", haven.PermReadBanks, s.importPage),

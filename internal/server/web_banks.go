@@ -218,3 +218,38 @@ func (s *Server) matchConfirm(w http.ResponseWriter, r *request) error {
 	http.Redirect(w, r.Request, fmt.Sprintf("/app/reports/%d", id), http.StatusSeeOther)
 	return nil
 }
+
+// bankAction enables or disables a bank, or removes one of its entries.
+func (s *Server) bankAction(w http.ResponseWriter, r *request) error {
+	id := r.PathValue("id")
+	var err error
+	notice := ""
+	switch r.PathValue("action") {
+	case "enable":
+		err, notice = s.app.Hashes.SetBankEnabled(r.Context(), r.actor, id, true), "The bank is enabled: its entries match again."
+	case "disable":
+		err, notice = s.app.Hashes.SetBankEnabled(r.Context(), r.actor, id, false), "The bank is disabled: its entries match nothing."
+	case "remove-entry":
+		entry, perr := strconv.ParseInt(r.PostFormValue("entry"), 10, 64)
+		if perr != nil {
+			return haven.Invalidf("entry", "no such entry")
+		}
+		err, notice = s.app.Hashes.RemoveEntry(r.Context(), r.actor, entry), "The entry was removed: it no longer matches."
+	default:
+		return haven.ErrNotFound
+	}
+	if haven.IsKind(err, haven.KindReauth) {
+		http.Redirect(w, r.Request, "/app/reauth?next=/app/banks/"+id, http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d, err := s.bankData(r, id)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, d.Bank.Name, d)
+	p.Notice = notice
+	return s.render(w, http.StatusOK, "bank", p)
+}
