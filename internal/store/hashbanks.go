@@ -249,10 +249,10 @@ func (tx *Tx) AddFileMatch(ctx context.Context, m *haven.FileMatch) error {
 	return nil
 }
 
-// FileMatches lists the matches of a report's files.
-func (tx *Tx) FileMatches(ctx context.Context, reportID int64) ([]*haven.FileMatch, error) {
-	rows, err := tx.query(ctx, `SELECT report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation,
-		confirmed_by, confirmed_at FROM file_matches WHERE report_id = $1 ORDER BY file_id, distance, entry_id`, reportID)
+const fileMatchColumns = `report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation, confirmed_by, confirmed_at`
+
+func (tx *Tx) fileMatches(ctx context.Context, q string, args ...any) ([]*haven.FileMatch, error) {
+	rows, err := tx.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list file matches: %w", err)
 	}
@@ -269,6 +269,11 @@ func (tx *Tx) FileMatches(ctx context.Context, reportID int64) ([]*haven.FileMat
 		out = append(out, &m)
 	}
 	return out, rows.Err()
+}
+
+// FileMatches lists the matches of a report's files.
+func (tx *Tx) FileMatches(ctx context.Context, reportID int64) ([]*haven.FileMatch, error) {
+	return tx.fileMatches(ctx, `SELECT `+fileMatchColumns+` FROM file_matches WHERE report_id = $1 ORDER BY file_id, distance, entry_id`, reportID)
 }
 
 // ConfirmFileMatch records that a person confirmed a perceptual match.
@@ -347,24 +352,7 @@ func (tx *Tx) BankImports(ctx context.Context, bankID string, limit int) ([]*hav
 
 // MatchesOfEntry lists where an entry matched report files, newest first.
 func (tx *Tx) MatchesOfEntry(ctx context.Context, entryID int64, limit int) ([]*haven.FileMatch, error) {
-	rows, err := tx.query(ctx, `SELECT report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation,
-		confirmed_by, confirmed_at FROM file_matches WHERE entry_id = $1 ORDER BY matched_at DESC LIMIT $2`, entryID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list matches of entry: %w", err)
-	}
-	defer rows.Close()
-	var out []*haven.FileMatch
-	for rows.Next() {
-		var m haven.FileMatch
-		var algo string
-		if err := rows.Scan(&m.ReportID, &m.FileID, &m.EntryID, &algo, &m.Distance, utcTime{&m.At}, &m.NeedsConfirmation,
-			&m.ConfirmedBy, nullTime{&m.ConfirmedAt}); err != nil {
-			return nil, err
-		}
-		m.Algo = haven.HashAlgo(algo)
-		out = append(out, &m)
-	}
-	return out, rows.Err()
+	return tx.fileMatches(ctx, `SELECT `+fileMatchColumns+` FROM file_matches WHERE entry_id = $1 ORDER BY matched_at DESC LIMIT $2`, entryID, limit)
 }
 
 // ReportFilesByDigest lists report files with this MD5 or SHA-256.
