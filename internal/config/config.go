@@ -347,12 +347,10 @@ func (c Config) Validate() error {
 	bad := func(env, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, args...)))
 	}
-	if host, port, err := net.SplitHostPort(c.Addr); err != nil {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("HAVEN_ADDR", "%q is not host:port (for example 127.0.0.1:8080)", c.Addr)
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		bad("HAVEN_ADDR", "port %q is not a number from 0 to 65535", port)
-	} else {
-		_ = host
 	}
 	if c.DataDir == "" {
 		bad("HAVEN_DATA_DIR", "must not be empty")

@@ -159,16 +159,30 @@ func (s *Service) Submit(ctx context.Context, a haven.Actor, source haven.Report
 	return &Submitted{Report: r, Replayed: replayed}, nil
 }
 
-// ownOpen loads a report for a change by its submitter, checking state.
+// ownOpen loads a report for a change by its submitter, checking state;
+// lock takes the row lock that a state change needs.
 func (s *Service) ownOpen(ctx context.Context, tx *store.Tx, a haven.Actor, id int64) (*haven.Report, error) {
-	r, err := tx.Report(ctx, id, true)
+	return s.ownReport(ctx, tx, a, id, true)
+}
+
+// checkOpen checks, without locking, that a report is open and the
+// actor's, before a long upload starts.
+func (s *Service) checkOpen(ctx context.Context, a haven.Actor, id int64) error {
+	return s.store.View(ctx, func(tx *store.Tx) error {
+		_, err := s.ownReport(ctx, tx, a, id, false)
+		return err
+	})
+}
+
+func (s *Service) ownReport(ctx context.Context, tx *store.Tx, a haven.Actor, id int64, lock bool) (*haven.Report, error) {
+	r, err := tx.Report(ctx, id, lock)
 	if haven.IsKind(err, haven.KindNotFound) {
 		return nil, ErrReportNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
-	if r.SubmitterID != a.UserID || r.SubmitterID == "" {
+	if r.SubmitterID == "" || r.SubmitterID != a.UserID {
 		return nil, ErrReportNotFound
 	}
 	switch r.Status {
@@ -181,31 +195,6 @@ func (s *Service) ownOpen(ctx context.Context, tx *store.Tx, a haven.Actor, id i
 	default: // expired: deleted as far as the ESP is concerned
 		return nil, ErrReportNotFound
 	}
-}
-
-// checkOpen is ownOpen in a read-only transaction, before a long upload.
-func (s *Service) checkOpen(ctx context.Context, a haven.Actor, id int64) error {
-	return s.store.View(ctx, func(tx *store.Tx) error {
-		r, err := tx.Report(ctx, id, false)
-		if haven.IsKind(err, haven.KindNotFound) {
-			return ErrReportNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if r.SubmitterID != a.UserID {
-			return ErrReportNotFound
-		}
-		switch r.Status {
-		case haven.ReportOpen:
-			return nil
-		case haven.ReportFinished:
-			return ErrFinished
-		case haven.ReportRetracted:
-			return ErrRetracted
-		}
-		return ErrReportNotFound
-	})
 }
 
 func newFileID() string {

@@ -224,7 +224,9 @@ func TestExpiry(t *testing.T) {
 		t.Errorf("finish after expiry: got %v, want report not found", err)
 	}
 	// A fresh report lasts 24 hours even without changes.
-	sub2, _ := s.Submit(ctx, e.esp, haven.SourceESP, minimal(e.clock))
+	if _, err := s.Submit(ctx, e.esp, haven.SourceESP, minimal(e.clock)); err != nil {
+		t.Fatal(err)
+	}
 	e.clock.Advance(23 * time.Hour)
 	if n, _ := s.ExpireDue(ctx); n != 0 {
 		t.Fatal("a report expired before 24 hours")
@@ -233,7 +235,6 @@ func TestExpiry(t *testing.T) {
 	if n, _ := s.ExpireDue(ctx); n != 1 {
 		t.Fatal("a report outlived 24 hours")
 	}
-	_ = sub2
 }
 
 func TestIdempotency(t *testing.T) {

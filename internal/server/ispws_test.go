@@ -250,9 +250,12 @@ func TestESPRequestShapes(t *testing.T) {
 		r, err := c.Do(e.ctx, http.MethodPost, "submit", ct, strings.NewReader(minimalReport))
 		e.want("submit as "+ct, r, err, 0, 200)
 	}
-	for name, flag := range map[string]string{"empty element": "<sextortion/>", "true": "<sextortion>true</sextortion>"} {
-		e.submit(reportWith("<reportAnnotations>" + flag + "</reportAnnotations>"))
-		_ = name
+	for _, flag := range []string{"<sextortion/>", "<sextortion>true</sextortion>"} {
+		id := e.submit(reportWith("<reportAnnotations>" + flag + "</reportAnnotations>"))
+		rep, err := e.env.App.Intake.Get(e.ctx, haven.SystemActor("test"), id)
+		if err != nil || rep.Incident.Annotations == nil || !rep.Incident.Annotations.Sextortion {
+			t.Errorf("flag %s was not stored as set: %v", flag, err)
+		}
 	}
 	// Upload shapes.
 	bad := map[string]func() (string, *bytes.Buffer){

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,5 +70,4 @@ func TestPhoneIntakeAndReportPages(t *testing.T) {
 	if n != 1 {
 		t.Errorf("got %d audited callback reads, want 1", n)
 	}
-	_ = fmt.Sprint
 }
