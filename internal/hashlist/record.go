@@ -289,3 +289,24 @@ func (t *nlTracker) lineAt(off int64) int {
 	t.pending = append(t.pending[:0], t.pending[i:]...)
 	return t.line + 1
 }
+
+// Expressible reports whether a record can be written in format ("csv",
+// "ncmec-xml" or "vics-json"), and if not, why. Exporters use it to leave
+// out the entries a format has no place for instead of failing half-way.
+func Expressible(format string, rec Record, opt Options) error {
+	switch format {
+	case "csv":
+		return rec.Validate()
+	case "ncmec-xml":
+		_, _, err := ncmecEncode(&rec)
+		return err
+	case "vics-json":
+		table := opt.VICSCategories
+		if table == nil {
+			table = DefaultVICSCategories
+		}
+		_, err := vicsEncode(&rec, table)
+		return err
+	}
+	return fmt.Errorf("unknown format %q", format)
+}

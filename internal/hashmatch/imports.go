@@ -268,21 +268,41 @@ func (s *Service) RegisterJobs(w *river.Workers) {
 	river.AddWorker(w, &importWorker{s: s})
 }
 
-// ExportCSV writes a bank's live entries as a CSV hash list (one row per
-// hash). Exports need a recent sign-in and are audited.
-func (s *Service) ExportCSV(ctx context.Context, a haven.Actor, bankID string, w io.Writer) error {
+// ExportStats counts what an export wrote and what it left out.
+type ExportStats struct {
+	Written int64
+	// Skipped counts live entries the format has no place for (a SHA-256
+	// in the NCMEC format, an entry without a VICS category, …).
+	Skipped int64
+}
+
+// ExportFormats lists the export formats: the import formats.
+func ExportFormats() []string { return ImportFormats() }
+
+// Export writes a bank's live entries to w in format (one of
+// ExportFormats), one record per entry, leaving out the entries the format
+// cannot express. Exports need a recent sign-in and are audited; nothing
+// is written to w unless the actor may export, so a caller can still
+// answer with a redirect or an error page when err is returned with
+// Written == 0. Entries without a supplier identifier get "haven:<entry>"
+// (NCMEC) or the entry number (VICS), so that a re-import updates them.
+func (s *Service) Export(ctx context.Context, a haven.Actor, bankID, format string, w io.Writer) (ExportStats, error) {
+	var st ExportStats
 	if err := a.Require(haven.PermExportBanks, s.clock.Now(), haven.ReauthWindow); err != nil {
-		return err
+		return st, err
+	}
+	if _, ok := importFormats[format]; !ok {
+		return st, haven.Invalidf("format", "unknown format %q: use %s", format, strings.Join(ExportFormats(), ", "))
 	}
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.HashBank(ctx, bankID); err != nil {
 			return err
 		}
 		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "hashbank.export", ObjectType: "hash_bank", ObjectID: bankID,
-			Details: map[string]string{"format": "csv"}})
+			Details: map[string]string{"format": format}})
 	})
 	if err != nil {
-		return err
+		return st, err
 	}
 	var readErr error
 	records := func(yield func(hashlist.Record) bool) {
@@ -301,8 +321,12 @@ func (s *Service) ExportCSV(ctx context.Context, a haven.Actor, bankID string, w
 				if !e.Live() {
 					continue
 				}
-				rec := hashlist.Record{Hashes: []hashlist.Hash{{Algo: e.Algo, Value: e.Value}}, Classification: e.Classification,
-					SeriesID: e.SeriesID, Viral: e.Viral, PotentialMeme: e.PotentialMeme, ExternalID: e.ExternalID}
+				rec := exportRecord(e, format)
+				if hashlist.Expressible(format, rec, hashlist.Options{}) != nil {
+					st.Skipped++
+					continue
+				}
+				st.Written++
 				if !yield(rec) {
 					return
 				}
@@ -312,8 +336,44 @@ func (s *Service) ExportCSV(ctx context.Context, a haven.Actor, bankID string, w
 			}
 		}
 	}
-	if err := hashlist.WriteCSV(w, records); err != nil {
-		return err
+	switch format {
+	case "csv":
+		err = hashlist.WriteCSV(w, records)
+	case "ncmec-xml":
+		err = hashlist.WriteNCMEC(w, records)
+	case "vics-json":
+		err = hashlist.WriteVICS(w, records, hashlist.Options{})
 	}
-	return readErr
+	if err == nil {
+		err = readErr
+	}
+	if err != nil {
+		return st, fmt.Errorf("export bank %s as %s: %w", bankID, format, err)
+	}
+	// The counts are recorded once the file is out, beside the event above.
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "hashbank.export_done", ObjectType: "hash_bank", ObjectID: bankID,
+			Details: map[string]string{"format": format, "written": strconv.FormatInt(st.Written, 10), "skipped": strconv.FormatInt(st.Skipped, 10)}})
+	})
+	return st, err
+}
+
+// exportRecord is the record an entry becomes in format.
+func exportRecord(e *haven.HashEntry, format string) hashlist.Record {
+	rec := hashlist.Record{Hashes: []hashlist.Hash{{Algo: e.Algo, Value: e.Value}}, Classification: e.Classification,
+		SeriesID: e.SeriesID, Viral: e.Viral, PotentialMeme: e.PotentialMeme, ExternalID: e.ExternalID}
+	if e.Algo == haven.AlgoVPDQ {
+		rec.MediaType = "video"
+	}
+	switch format {
+	case "ncmec-xml":
+		if m, id, ok := strings.Cut(e.ExternalID, ":"); !ok || m == "" || id == "" {
+			rec.ExternalID = "haven:" + strconv.FormatInt(e.ID, 10)
+		}
+	case "vics-json":
+		if rec.ExternalID == "" {
+			rec.ExternalID = strconv.FormatInt(e.ID, 10)
+		}
+	}
+	return rec
 }

@@ -281,10 +281,21 @@ func TestBankImportJob(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	exp := c.Get("/app/banks/" + bank.ID + "/export.csv")
+	exp := c.Get("/app/banks/" + bank.ID + "/export/csv")
 	if exp.StatusCode != http.StatusOK || !strings.HasPrefix(exp.Header.Get("Content-Disposition"), "attachment") ||
 		!strings.Contains(exp.Body, "ffeeddccbbaa99887766554433221100") || !strings.Contains(exp.Body, "00112233445566778899aabbccddeeff") {
 		t.Errorf("export: %d %q", exp.StatusCode, exp.Body)
+	}
+	// The test classifications have no place in the NCMEC or VICS formats:
+	// both exports are valid, empty documents.
+	for format, want := range map[string]string{"ncmec-xml": "<queryResult></queryResult>", "vics-json": `{"value": [`} {
+		exp := c.Get("/app/banks/" + bank.ID + "/export/" + format)
+		if exp.StatusCode != http.StatusOK || !strings.Contains(exp.Body, want) || strings.Contains(exp.Body, "ffeedd") {
+			t.Errorf("export %s: %d %q", format, exp.StatusCode, exp.Body)
+		}
+	}
+	if exp := c.Get("/app/banks/" + bank.ID + "/export/pdf"); exp.StatusCode != http.StatusNotFound {
+		t.Errorf("export as pdf: %d", exp.StatusCode)
 	}
 	sum := []byte{0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00}
 	out, err := env.App.Hashes.Match(ctx, hashmatchMD5(sum))

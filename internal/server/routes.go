@@ -108,7 +108,7 @@ func (s *Server) routeTable() []Route {
 		{Method: post, Path: "/app/banks/{id}/import", Surface: SurfaceStaff, Perm: haven.PermManageBanks, FormCSRF: true,
 			MaxBody: s.app.Config.MaxUploadBytes + 1<<20, Handler: s.bankImport},
 		staff(get, "/app/imports/{id}", haven.PermReadBanks, s.importPage),
-		staff(get, "/app/banks/{id}/export.csv", haven.PermExportBanks, s.bankExport),
+		staff(get, "/app/banks/{id}/export/{format}", haven.PermExportBanks, s.bankExport),
 		staff(post, "/app/reports/{id}/files/{fileId}/matches/{entry}/confirm", haven.PermReportRead, s.matchConfirm),
 		staff(get, "/app/hashes", haven.PermReadBanks, s.hashSearchPage),
 		staff(get, "/app/phone", haven.PermPhoneIntake, s.phonePage),

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
@@ -187,20 +186,59 @@ func (s *Server) importPage(w http.ResponseWriter, r *request) error {
 	return s.render(w, http.StatusOK, "import", s.newPage(r, "Import "+im.Filename, im))
 }
 
+// exportNames are the file names and types of the export formats.
+var exportNames = map[string][2]string{
+	"csv":       {".csv", "text/csv; charset=utf-8"},
+	"ncmec-xml": {".xml", "application/xml; charset=utf-8"},
+	"vics-json": {".json", "application/json"},
+}
+
 func (s *Server) bankExport(w http.ResponseWriter, r *request) error {
-	id := r.PathValue("id")
-	var buf bytes.Buffer
-	err := s.app.Hashes.ExportCSV(r.Context(), r.actor, id, &buf)
-	if haven.IsKind(err, haven.KindReauth) {
-		http.Redirect(w, r.Request, "/app/reauth?next=/app/banks/"+id, http.StatusSeeOther)
-		return nil
+	id, format := r.PathValue("id"), r.PathValue("format")
+	name, ok := exportNames[format]
+	if !ok {
+		return haven.ErrNotFound
+	}
+	// The headers go out with the first byte, so that a refusal (a sign-in
+	// to confirm, an unknown bank) can still be answered as a page.
+	lw := &lazyDownload{w: w, name: "hash-bank-" + id + name[0], contentType: name[1]}
+	st, err := s.app.Hashes.Export(r.Context(), r.actor, id, format, lw)
+	if !lw.started {
+		if haven.IsKind(err, haven.KindReauth) {
+			http.Redirect(w, r.Request, "/app/reauth?next=/app/banks/"+id, http.StatusSeeOther)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		lw.start() // an empty bank: still a valid, empty document
 	}
 	if err != nil {
-		return err
+		// Too late for an error page: the download is cut short, which the
+		// browser shows as a failed download.
+		s.log.Error("bank export failed part-way", "bank", id, "format", format, "written", st.Written, "err", err)
+		panic(http.ErrAbortHandler)
 	}
-	download(w, "hash-bank-"+id+".csv", "text/csv; charset=utf-8")
-	_, err = w.Write(buf.Bytes())
-	return err
+	return nil
+}
+
+// lazyDownload sets the download headers on the first write.
+type lazyDownload struct {
+	w                 http.ResponseWriter
+	name, contentType string
+	started           bool
+}
+
+func (l *lazyDownload) start() {
+	if !l.started {
+		l.started = true
+		download(l.w, l.name, l.contentType)
+	}
+}
+
+func (l *lazyDownload) Write(p []byte) (int, error) {
+	l.start()
+	return l.w.Write(p)
 }
 
 func (s *Server) matchConfirm(w http.ResponseWriter, r *request) error {
