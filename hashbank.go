@@ -119,8 +119,12 @@ type FileMatch struct {
 	FileID   string
 	EntryID  int64
 	Algo     HashAlgo
-	Distance int // 0 for exact hashes
-	At       time.Time
+	Distance int // 0 for exact hashes; the closest frames' distance for vPDQ
+	// QueryShare and TargetShare are set for video (vPDQ) matches: the
+	// share of the uploaded video's frames found in the known video, and
+	// the share of the known video found in the upload (0 to 1).
+	QueryShare, TargetShare float64
+	At                      time.Time
 	// NeedsConfirmation is true for perceptual matches: a human confirms
 	// them before a referral relies on them.
 	NeedsConfirmation bool
@@ -157,4 +161,11 @@ type BankImport struct {
 	CreatedAt  time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
+}
+
+// Perceptual reports whether matches on this algorithm are by similarity
+// (PDQ, vPDQ, PhotoDNA) rather than identity: a person confirms them
+// before a referral relies on them.
+func (a HashAlgo) Perceptual() bool {
+	return a == AlgoPDQ || a == AlgoVPDQ || a == AlgoPhotoDNA
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/haven-hotline/haven/internal/jobs"
 	"github.com/haven-hotline/haven/internal/pdq"
 	"github.com/haven-hotline/haven/internal/store"
+	"github.com/haven-hotline/haven/internal/vpdq"
 )
 
 // Service is the hash-matching service.
@@ -35,12 +36,16 @@ type Service struct {
 	clock   haven.Clock
 	log     *slog.Logger
 	index   *hashindex.Index
+	// frames holds the frame hashes of vPDQ entries (see video.go).
+	frames       *hashindex.Index
+	videoOptions vpdq.Options
 
 	mu      sync.Mutex // guards what follows and serialises Follow
 	seq     int64      // last change applied to the index
 	banks   map[string]*haven.HashBank
 	bankNum map[string]uint32 // bank ID → the small number the index holds
 	bankIDs []string          // number → bank ID (index 0 unused)
+	videos  map[int64]*videoEntry
 }
 
 // New returns the service with an empty index; call Load before matching.
@@ -50,7 +55,8 @@ func New(s *store.Store, a *audit.Log, c *custody.Service, j jobs.Enqueuer, cloc
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{store: s, audit: a, custody: c, jobs: j, clock: clock, log: log, index: hashindex.New(hashindex.Options{}),
-		banks: map[string]*haven.HashBank{}, bankNum: map[string]uint32{}, bankIDs: []string{""}}
+		frames: hashindex.New(hashindex.Options{}), videoOptions: vpdq.Options{Timeout: 20 * time.Minute},
+		banks: map[string]*haven.HashBank{}, bankNum: map[string]uint32{}, bankIDs: []string{""}, videos: map[int64]*videoEntry{}}
 }
 
 // bankNumber returns the index number of a bank, assigning one. Callers
@@ -76,13 +82,17 @@ func algoOf(a haven.HashAlgo) (hashindex.Algo, bool) {
 	case haven.AlgoSHA256:
 		return hashindex.AlgoSHA256, true
 	}
-	return 0, false // stored, not matched by Haven (vPDQ, PhotoDNA)
+	return 0, false // vPDQ has an index of its own; PhotoDNA is stored, not matched
 }
 
 // apply brings one entry's state into the index. Callers hold s.mu.
 func (s *Service) apply(e *haven.HashEntry) {
 	id := uint64(e.ID)
 	s.index.Remove(id)
+	if e.Algo == haven.AlgoVPDQ || s.videos[e.ID] != nil {
+		s.applyVideo(e)
+		return
+	}
 	if !e.Live() {
 		return
 	}
@@ -253,14 +263,8 @@ func (s *Service) AddEntry(ctx context.Context, a haven.Actor, e haven.HashEntry
 	if err := a.Require(haven.PermManageBanks, s.clock.Now(), haven.ReauthWindow); err != nil {
 		return nil, err
 	}
-	if !e.Algo.Valid() {
-		return nil, haven.Invalidf("algo", "unknown hash algorithm %q", e.Algo)
-	}
-	if n := e.Algo.DigestSize(); n != 0 && len(e.Value) != n {
-		return nil, haven.Invalidf("value", "a %s value is %d bytes", e.Algo, n)
-	}
-	if len(e.Value) == 0 || len(e.Value) > 1<<16 {
-		return nil, haven.Invalidf("value", "the value is empty or too long")
+	if err := checkValue(e.Algo, e.Value); err != nil {
+		return nil, err
 	}
 	e.AddedBy, e.AddedAt, e.Enabled, e.RemovedAt = a.UserID, s.clock.Now(), true, time.Time{}
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
@@ -281,6 +285,36 @@ func (s *Service) AddEntry(ctx context.Context, a haven.Actor, e haven.HashEntry
 		return nil, err
 	}
 	return &e, nil
+}
+
+// Limits on the size of an entry's value.
+const (
+	maxOpaqueValue = 64 << 10  // PhotoDNA and other licensed algorithms
+	maxVPDQValue   = 512 << 10 // about 3.9 hours of video at a frame a second
+)
+
+// checkValue checks an entry's algorithm and value: a digest's size, a
+// vPDQ hash Haven can read, an opaque value of reasonable length.
+func checkValue(algo haven.HashAlgo, v []byte) error {
+	if !algo.Valid() {
+		return haven.Invalidf("algo", "unknown hash algorithm %q", algo)
+	}
+	if n := algo.DigestSize(); n != 0 && len(v) != n {
+		return haven.Invalidf("value", "a %s value is %d bytes", algo, n)
+	}
+	limit := maxOpaqueValue
+	if algo == haven.AlgoVPDQ {
+		limit = maxVPDQValue
+	}
+	if len(v) == 0 || len(v) > limit {
+		return haven.Invalidf("value", "the value is empty or longer than %d KiB", limit>>10)
+	}
+	if algo == haven.AlgoVPDQ {
+		if err := new(vpdq.Video).UnmarshalBinary(v); err != nil {
+			return haven.Invalidf("value", "not a vPDQ hash in Haven's binary form")
+		}
+	}
+	return nil
 }
 
 // RemoveEntry removes an entry: it stops matching at once.
@@ -306,6 +340,8 @@ type Query struct {
 	MD5, SHA1, SHA256 []byte
 	PDQ               *pdq.Hash
 	PDQQuality        int
+	// Video is the vPDQ hash of a video, matched against vPDQ entries.
+	Video *vpdq.Video
 }
 
 // Result is one match of a query.
@@ -314,6 +350,10 @@ type Result struct {
 	Bank     *haven.HashBank
 	Algo     haven.HashAlgo
 	Distance int
+	// QueryShare and TargetShare are set for vPDQ matches (see
+	// VideoShare): the shares of the query's and of the entry's frames
+	// that found a match on the other side.
+	QueryShare, TargetShare float64
 }
 
 // Outcome is the result of Match: the positive matches, and whether a
@@ -338,8 +378,9 @@ func (s *Service) Match(ctx context.Context, q Query) (*Outcome, error) {
 	}
 	s.mu.Unlock()
 	type hit struct {
-		m    hashindex.Match
-		algo haven.HashAlgo
+		m              hashindex.Match
+		algo           haven.HashAlgo
+		qShare, tShare float64
 	}
 	var hits []hit
 	for _, ex := range []struct {
@@ -350,15 +391,19 @@ func (s *Service) Match(ctx context.Context, q Query) (*Outcome, error) {
 		if len(ex.digest) == ex.algo.Size() {
 			for _, m := range s.index.LookupExact(ex.algo, ex.digest) {
 				if banks[m.Bank] != nil {
-					hits = append(hits, hit{m, ex.name})
+					hits = append(hits, hit{m: m, algo: ex.name})
 				}
 			}
 		}
 	}
 	if q.PDQ != nil && q.PDQQuality >= pdq.MinQuality && len(radii) > 0 {
 		for _, m := range s.index.QueryPDQ(hashindex.PDQ(*q.PDQ), radii.Max(), radii.Keep) {
-			hits = append(hits, hit{m, haven.AlgoPDQ})
+			hits = append(hits, hit{m: m, algo: haven.AlgoPDQ})
 		}
+	}
+	for _, v := range s.matchVideo(q.Video, radii, banks) {
+		hits = append(hits, hit{m: hashindex.Match{EntryID: uint64(v.entry), Bank: v.bank, Distance: v.distance}, algo: haven.AlgoVPDQ,
+			qShare: v.score.Query, tShare: v.score.Target})
 	}
 	out := &Outcome{}
 	seen := map[int64]bool{}
@@ -384,7 +429,8 @@ func (s *Service) Match(ctx context.Context, q Query) (*Outcome, error) {
 				out.Suppressed = true
 				continue
 			}
-			out.Matches = append(out.Matches, Result{Entry: e, Bank: b, Algo: h.algo, Distance: h.m.Distance})
+			out.Matches = append(out.Matches, Result{Entry: e, Bank: b, Algo: h.algo, Distance: h.m.Distance,
+				QueryShare: h.qShare, TargetShare: h.tShare})
 		}
 		return nil
 	})
@@ -397,13 +443,11 @@ func (s *Service) Match(ctx context.Context, q Query) (*Outcome, error) {
 	return out, nil
 }
 
-// ProcessFile hashes a report file (PDQ for images) and records its
-// matches. It is the intake pipeline's file step.
+// ProcessFile hashes a report file (PDQ for images, vPDQ for videos) and
+// records its matches. It is the intake pipeline's file step.
 func (s *Service) ProcessFile(ctx context.Context, f *haven.ReportFile) (*Outcome, error) {
 	q := Query{MD5: f.MD5, SHA1: f.SHA1, SHA256: f.SHA256}
-	if h, quality, ok := s.pdqOf(ctx, f); ok {
-		q.PDQ, q.PDQQuality = &h, quality
-	}
+	s.perceptual(ctx, f, &q)
 	out, err := s.Match(ctx, q)
 	if err != nil {
 		return nil, err
@@ -412,7 +456,7 @@ func (s *Service) ProcessFile(ctx context.Context, f *haven.ReportFile) (*Outcom
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
 		for _, m := range out.Matches {
 			fm := &haven.FileMatch{ReportID: f.ReportID, FileID: f.ID, EntryID: m.Entry.ID, Algo: m.Algo, Distance: m.Distance,
-				At: now, NeedsConfirmation: m.Algo == haven.AlgoPDQ}
+				QueryShare: m.QueryShare, TargetShare: m.TargetShare, At: now, NeedsConfirmation: m.Algo.Perceptual()}
 			if err := tx.AddFileMatch(ctx, fm); err != nil {
 				return err
 			}
@@ -430,20 +474,35 @@ func (s *Service) ProcessFile(ctx context.Context, f *haven.ReportFile) (*Outcom
 	return out, nil
 }
 
-// pdqOf decrypts a file from the vault and computes its PDQ hash if it is
-// an image the decoders accept. The bytes never leave memory.
-func (s *Service) pdqOf(ctx context.Context, f *haven.ReportFile) (pdq.Hash, int, bool) {
-	rc, err := s.custody.Open(ctx, haven.SystemActor("hashmatch"), f.ItemID, "automatic hash matching")
+// perceptual decrypts a file from the vault and adds its PDQ hash (an
+// image the decoders accept) or its vPDQ hash (a video) to q. The bytes
+// never reach a disk in the clear. A file that is neither, or that cannot
+// be read, is matched on its exact hashes alone.
+func (s *Service) perceptual(ctx context.Context, f *haven.ReportFile, q *Query) {
+	open := func() (io.ReadCloser, error) {
+		return s.custody.Open(ctx, haven.SystemActor("hashmatch"), f.ItemID, "automatic hash matching")
+	}
+	rc, err := open()
 	if err != nil {
 		s.log.Warn("could not open a file for hashing", "file", f.ID, "err", err)
-		return pdq.Hash{}, 0, false
+		return
 	}
 	defer rc.Close()
-	h, quality, err := pdq.HashReader(io.LimitReader(rc, 256<<20), pdq.Options{})
-	if err != nil {
-		return pdq.Hash{}, 0, false // not an image we can read: exact hashes still match
+	br, head := peekHead(rc)
+	if IsVideo(head, f.ContentType, f.Filename) {
+		v, err := s.hashVideo(ctx, br, open, f.Size)
+		if err != nil {
+			s.log.Warn("video not hashed: matched on its exact hashes only", "file", f.ID, "err", err)
+			return
+		}
+		q.Video = v
+		return
 	}
-	return h, quality, true
+	h, quality, err := pdq.HashReader(io.LimitReader(br, 256<<20), pdq.Options{})
+	if err != nil {
+		return // not an image we can read: exact hashes still match
+	}
+	q.PDQ, q.PDQQuality = &h, quality
 }
 
 // FileMatches returns the matches recorded on a report's files, with

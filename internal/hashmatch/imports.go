@@ -127,14 +127,18 @@ func (s *Service) runImport(ctx context.Context, id string) error {
 	}
 	defer rc.Close()
 	var problems []string
-	var batch []hashlist.Record
+	type numbered struct {
+		n   int64
+		rec hashlist.Record
+	}
+	var batch []numbered
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		err := s.store.InTx(ctx, func(tx *store.Tx) error {
-			for _, rec := range batch {
-				if err := s.applyRecord(ctx, tx, im, rec); err != nil {
+			for _, b := range batch {
+				if err := s.applyRecord(ctx, tx, im, b.n, b.rec, &problems); err != nil {
 					return err
 				}
 			}
@@ -153,9 +157,7 @@ func (s *Service) runImport(ctx context.Context, id string) error {
 			if hashlist.IsRecordError(err) {
 				im.Records++
 				im.Rejected++
-				if len(problems) < maxProblems {
-					problems = append(problems, err.Error())
-				}
+				problems = appendProblem(problems, err.Error())
 				continue
 			}
 			if ferr := flush(); ferr != nil {
@@ -164,7 +166,7 @@ func (s *Service) runImport(ctx context.Context, id string) error {
 			return s.failImport(ctx, im, "the file stopped being readable: "+haven.ErrorMessage(err))
 		}
 		im.Records++
-		batch = append(batch, rec)
+		batch = append(batch, numbered{im.Records, rec})
 		if len(batch) >= importBatch {
 			if err := flush(); err != nil {
 				return err
@@ -185,7 +187,17 @@ func (s *Service) runImport(ctx context.Context, id string) error {
 	})
 }
 
-func (s *Service) applyRecord(ctx context.Context, tx *store.Tx, im *haven.BankImport, rec hashlist.Record) error {
+// appendProblem adds a rejected record's reason, up to maxProblems.
+func appendProblem(problems []string, p string) []string {
+	if len(problems) < maxProblems {
+		problems = append(problems, p)
+	}
+	return problems
+}
+
+// applyRecord applies the n-th record of an import; a hash value Haven
+// refuses is counted as rejected and described in problems.
+func (s *Service) applyRecord(ctx context.Context, tx *store.Tx, im *haven.BankImport, n int64, rec hashlist.Record, problems *[]string) error {
 	now := s.clock.Now()
 	if rec.Deleted {
 		var targets []*haven.HashEntry
@@ -219,6 +231,11 @@ func (s *Service) applyRecord(ctx context.Context, tx *store.Tx, im *haven.BankI
 		return nil
 	}
 	for _, h := range rec.Hashes {
+		if err := checkValue(h.Algo, h.Value); err != nil {
+			im.Rejected++
+			*problems = appendProblem(*problems, fmt.Sprintf("record %d: %s", n, haven.ErrorMessage(err)))
+			continue
+		}
 		e := &haven.HashEntry{BankID: im.BankID, Algo: h.Algo, Value: h.Value, Classification: rec.Classification,
 			SeriesID: rec.SeriesID, Viral: rec.Viral, PotentialMeme: rec.PotentialMeme, ExternalID: rec.ExternalID,
 			Provenance: fmt.Sprintf("import %s (%s, %s)", im.ID, im.Format, im.Filename), AddedBy: im.CreatedBy, AddedAt: now, Enabled: true}

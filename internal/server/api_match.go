@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -18,6 +20,7 @@ import (
 	"github.com/haven-hotline/haven/internal/pdq"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/upload"
+	"github.com/haven-hotline/haven/internal/vpdq"
 )
 
 // maxMatchFile caps a file sent to the match API: it is held in memory,
@@ -30,6 +33,9 @@ type apiMatchRequest struct {
 	SHA256     string `json:"sha256"`
 	PDQ        string `json:"pdq"`
 	PDQQuality *int   `json:"pdqQuality"`
+	// VPDQ is a video's vPDQ hash in the reference tool's text form, one
+	// "frame,quality,pdqHex,seconds" line per sampled frame.
+	VPDQ string `json:"vpdq"`
 }
 
 type apiMatch struct {
@@ -45,6 +51,10 @@ type apiMatch struct {
 	PotentialMeme bool   `json:"potentialMeme"`
 	Series        string `json:"series,omitempty"`
 	Perceptual    bool   `json:"perceptual"`
+	// For video matches: the shares (0 to 1) of the query's frames found
+	// in the known video and of the known video's frames found in the query.
+	QueryShare  float64 `json:"queryShare,omitempty"`
+	TargetShare float64 `json:"targetShare,omitempty"`
 }
 
 type apiMatchResponse struct {
@@ -77,7 +87,7 @@ func (s *Server) apiMatch(w http.ResponseWriter, r *request) error {
 		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			return haven.Invalidf("body", "the body must be a JSON object with md5, sha1, sha256, pdq and pdqQuality members")
+			return haven.Invalidf("body", "the body must be a JSON object with md5, sha1, sha256, pdq, pdqQuality and vpdq members")
 		}
 		var err error
 		if q.MD5, err = decodeDigest("md5", in.MD5, md5.Size); err != nil {
@@ -99,6 +109,13 @@ func (s *Server) apiMatch(w http.ResponseWriter, r *request) error {
 				q.PDQQuality = *in.PDQQuality
 			}
 		}
+		if strings.TrimSpace(in.VPDQ) != "" {
+			v := new(vpdq.Video)
+			if err := v.UnmarshalText([]byte(in.VPDQ)); err != nil || len(v.Frames) == 0 || len(v.Frames) > vpdq.DefaultMaxFrames {
+				return haven.Invalidf("vpdq", "vpdq must be the vPDQ text form: one frame,quality,pdqHex,seconds line per frame, at most %d frames", vpdq.DefaultMaxFrames)
+			}
+			q.Video = v
+		}
 	case strings.HasPrefix(ct, "multipart/"):
 		_, err := upload.Read(ct, r.Body, upload.Limits{MaxParts: 2}, func(_ map[string][]string, f *upload.File) error {
 			data, err := io.ReadAll(io.LimitReader(f, maxMatchFile+1))
@@ -110,6 +127,15 @@ func (s *Server) apiMatch(w http.ResponseWriter, r *request) error {
 			}
 			m, s1, s2 := md5.Sum(data), sha1.Sum(data), sha256.Sum256(data)
 			q.MD5, q.SHA1, q.SHA256 = m[:], s1[:], s2[:]
+			head := data[:min(len(data), 512)]
+			if hashmatch.IsVideo(head, f.ContentType, f.Name) {
+				v, err := hashmatch.HashVideoBytes(r.Context(), data, vpdq.Options{})
+				if err != nil {
+					return haven.Invalidf("file", "the video could not be read: %s", videoError(err))
+				}
+				q.Video = v
+				return nil
+			}
 			if h, quality, err := pdq.HashReader(bytes.NewReader(data), pdq.Options{}); err == nil {
 				q.PDQ, q.PDQQuality = &h, quality
 			}
@@ -124,8 +150,8 @@ func (s *Server) apiMatch(w http.ResponseWriter, r *request) error {
 	default:
 		return haven.Invalidf("Content-Type", "send hashes as application/json or one file as multipart/form-data")
 	}
-	if q.MD5 == nil && q.SHA1 == nil && q.SHA256 == nil && q.PDQ == nil {
-		return haven.Invalidf("body", "give at least one of md5, sha1, sha256 or pdq")
+	if q.MD5 == nil && q.SHA1 == nil && q.SHA256 == nil && q.PDQ == nil && q.Video == nil {
+		return haven.Invalidf("body", "give at least one of md5, sha1, sha256, pdq or vpdq")
 	}
 	for name, v := range map[string][]byte{"md5": q.MD5, "sha1": q.SHA1, "sha256": q.SHA256} {
 		if v != nil {
@@ -134,6 +160,9 @@ func (s *Server) apiMatch(w http.ResponseWriter, r *request) error {
 	}
 	if q.PDQ != nil {
 		shown["pdq"], shown["pdqQuality"] = q.PDQ.String(), strconv.Itoa(q.PDQQuality)
+	}
+	if q.Video != nil {
+		shown["vpdqFrames"] = strconv.Itoa(len(q.Video.Frames))
 	}
 	out, err := s.app.Hashes.Match(r.Context(), q)
 	if err != nil {
@@ -150,7 +179,8 @@ func (s *Server) apiMatch(w http.ResponseWriter, r *request) error {
 	resp := apiMatchResponse{Query: shown, Matches: []apiMatch{}, Suppressed: out.Suppressed}
 	for _, m := range out.Matches {
 		am := apiMatch{EntryID: m.Entry.ID, Bank: m.Bank.Name, Algo: string(m.Algo), Distance: m.Distance,
-			Viral: m.Entry.Viral, PotentialMeme: m.Entry.PotentialMeme, Perceptual: m.Algo == haven.AlgoPDQ}
+			Viral: m.Entry.Viral, PotentialMeme: m.Entry.PotentialMeme, Perceptual: m.Algo.Perceptual(),
+			QueryShare: m.QueryShare, TargetShare: m.TargetShare}
 		am.Classification.Scheme, am.Classification.Code = m.Entry.Classification.Scheme, m.Entry.Classification.Code
 		// Series links are victim-identification data: staff only.
 		if r.actor.Can(haven.PermReportRead) {
@@ -160,4 +190,16 @@ func (s *Server) apiMatch(w http.ResponseWriter, r *request) error {
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// videoError says why a video could not be hashed without echoing
+// ffmpeg's output, which may quote metadata from the file.
+func videoError(err error) string {
+	switch {
+	case errors.Is(err, vpdq.ErrNoFFmpeg):
+		return "this server cannot hash videos (ffmpeg is not installed)"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "hashing took too long"
+	}
+	return "it is not a video format ffmpeg can decode, or it is damaged"
 }

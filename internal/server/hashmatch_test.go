@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/jpeg"
 	"mime/multipart"
@@ -15,10 +16,13 @@ import (
 	"time"
 
 	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/hashmatch"
 	"github.com/haven-hotline/haven/internal/haventest"
 	"github.com/haven-hotline/haven/internal/ispwsclient"
 	"github.com/haven-hotline/haven/internal/pdq"
 	"github.com/haven-hotline/haven/internal/store"
+	"github.com/haven-hotline/haven/internal/vpdq"
+	"github.com/haven-hotline/haven/internal/vpdq/vpdqtest"
 )
 
 // sharedImage reads a reference photo of the PDQ test data (a bridge).
@@ -314,4 +318,110 @@ func TestBankImportJob(t *testing.T) {
 	if r := c.Do(req); r.StatusCode != http.StatusForbidden {
 		t.Errorf("import without CSRF: %d", r.StatusCode)
 	}
+}
+
+// TestBankedVideoMatchShowsOnReport: a bank holds the vPDQ hash of a
+// synthetic clip; an ESP uploads a re-encoded copy as a plain MP4 (which
+// must be hashed from memory, as a pipe cannot seek in it); the report
+// page shows the video match with its frame shares, needing confirmation.
+func TestBankedVideoMatchShowsOnReport(t *testing.T) {
+	vpdqtest.NeedFFmpeg(t)
+	env := haventest.StartWith(t, "sqlite", haventest.Options{Workers: true})
+	ctx := context.Background()
+	ref, err := hashmatch.HashVideoBytes(ctx, vpdqtest.Reference(t), vpdq.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, err := ref.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := haven.SystemActor("test")
+	bank, err := env.App.Hashes.CreateBank(ctx, sys, haven.HashBank{Name: "Known videos", Source: "tests", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Hashes.AddEntry(ctx, sys, haven.HashEntry{BankID: bank.ID, Algo: haven.AlgoVPDQ, Value: value,
+		Classification: haven.Classification{Scheme: "test", Code: "known-video"}}); err != nil {
+		t.Fatal(err)
+	}
+	esp := env.NewUser(t, "Example Videos", haven.RoleESP, "")
+	c := &ispwsclient.Client{BaseURL: env.HTTP.URL + "/ispws", Username: esp.Login, Password: esp.Password}
+	sub, err := c.Submit(ctx, []byte(minimalReport))
+	if err != nil || sub.Code != 0 {
+		t.Fatalf("submit: %v %+v", err, sub)
+	}
+	if up, err := c.Upload(ctx, sub.ReportID, "clip.mp4", bytes.NewReader(vpdqtest.Reencoded(t))); err != nil || up.Code != 0 {
+		t.Fatalf("upload: %v %+v", err, up)
+	}
+	if fin, err := c.Finish(ctx, sub.ReportID, false); err != nil || fin.Code != 0 {
+		t.Fatalf("finish: %v %+v", err, fin)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ms, err := env.App.Hashes.FileMatches(ctx, haven.Actor{Role: haven.RoleIntake}, sub.ReportID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) > 0 {
+			m := ms[0].Match
+			if m.Algo != haven.AlgoVPDQ || !m.NeedsConfirmation || m.QueryShare < hashmatch.VideoShare || m.TargetShare < hashmatch.VideoShare {
+				t.Fatalf("match: %+v", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the uploaded video was not matched within 60 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	analyst := env.NewUser(t, "analyst@example.org", haven.RoleIntake, "")
+	web := env.Client(t)
+	web.Login(analyst)
+	page := web.Get(fmt.Sprintf("/app/reports/%d", sub.ReportID))
+	for _, want := range []string{"Known videos", "known-video", "vpdq", "100% of this file's frames are in the known video", "needs confirmation"} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("the report page does not show %q", want)
+		}
+	}
+}
+
+// TestMatchAPIVideo: the match API takes a video file (hashed in memory)
+// or a vPDQ hash in the reference text form, and answers with the frame
+// shares.
+func TestMatchAPIVideo(t *testing.T) {
+	vpdqtest.NeedFFmpeg(t)
+	env := haventest.Start(t, "sqlite")
+	ctx := context.Background()
+	ref, err := hashmatch.HashVideoBytes(ctx, vpdqtest.Reference(t), vpdq.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, _ := ref.MarshalBinary()
+	sys := haven.SystemActor("test")
+	bank, _ := env.App.Hashes.CreateBank(ctx, sys, haven.HashBank{Name: "Video bank", Enabled: true})
+	if _, err := env.App.Hashes.AddEntry(ctx, sys, haven.HashEntry{BankID: bank.ID, Algo: haven.AlgoVPDQ, Value: value}); err != nil {
+		t.Fatal(err)
+	}
+	c := newAPIClient(t, env, "Video Service")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "query.ts")
+	fw.Write(vpdqtest.Trimmed(t))
+	mw.Close()
+	r := c.do("POST", "/api/v1/match", mw.FormDataContentType(), &body)
+	if r.status != http.StatusOK || len(r.json["matches"].([]any)) != 1 {
+		t.Fatalf("match by video file: %d %s", r.status, r.body)
+	}
+	m := r.json["matches"].([]any)[0].(map[string]any)
+	if m["algo"] != "vpdq" || m["queryShare"].(float64) < 0.99 || m["targetShare"].(float64) > 0.6 || m["perceptual"] != true {
+		t.Errorf("a trimmed clip: %s", r.body)
+	}
+	text, _ := ref.MarshalText()
+	js, _ := json.Marshal(map[string]string{"vpdq": string(text)})
+	r = c.do("POST", "/api/v1/match", "application/json", bytes.NewReader(js))
+	if r.status != http.StatusOK || len(r.json["matches"].([]any)) != 1 {
+		t.Fatalf("match by vPDQ text: %d %s", r.status, r.body)
+	}
+	wantProblem(t, "bad vpdq", c.do("POST", "/api/v1/match", "application/json", strings.NewReader(`{"vpdq": "0,100,zz,0.0"}`)), 400, 0, "vpdq")
 }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +78,7 @@ func parsePages() (*pages, error) {
 			}
 			return "/static/" + a.hashed, nil
 		},
+		"percent": func(share float64) string { return strconv.Itoa(int(math.Round(share*100))) + "%" },
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"

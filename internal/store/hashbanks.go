@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -233,23 +234,29 @@ func (tx *Tx) hashEntries(ctx context.Context, q string, args ...any) ([]*haven.
 // AddFileMatch records a match on a report file; a repeated match of the
 // same file and entry updates the distance.
 func (tx *Tx) AddFileMatch(ctx context.Context, m *haven.FileMatch) error {
-	res, err := tx.exec(ctx, `UPDATE file_matches SET distance = $3, matched_at = $4 WHERE file_id = $1 AND entry_id = $2`,
-		m.FileID, m.EntryID, m.Distance, ts(m.At))
+	qp, tp := permille(m.QueryShare), permille(m.TargetShare)
+	res, err := tx.exec(ctx, `UPDATE file_matches SET distance = $3, matched_at = $4, query_permille = $5, target_permille = $6
+		WHERE file_id = $1 AND entry_id = $2`, m.FileID, m.EntryID, m.Distance, ts(m.At), qp, tp)
 	if err != nil {
 		return fmt.Errorf("add file match: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n > 0 {
 		return nil
 	}
-	_, err = tx.exec(ctx, `INSERT INTO file_matches (report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, m.ReportID, m.FileID, m.EntryID, string(m.Algo), m.Distance, ts(m.At), m.NeedsConfirmation)
+	_, err = tx.exec(ctx, `INSERT INTO file_matches (report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation,
+		query_permille, target_permille) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		m.ReportID, m.FileID, m.EntryID, string(m.Algo), m.Distance, ts(m.At), m.NeedsConfirmation, qp, tp)
 	if err != nil {
 		return fmt.Errorf("add file match: %w", err)
 	}
 	return nil
 }
 
-const fileMatchColumns = `report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation, confirmed_by, confirmed_at`
+const fileMatchColumns = `report_id, file_id, entry_id, algo, distance, matched_at, needs_confirmation, confirmed_by, confirmed_at,
+	query_permille, target_permille`
+
+// permille stores a share (0 to 1) in thousandths.
+func permille(share float64) int { return int(math.Round(min(max(share, 0), 1) * 1000)) }
 
 func (tx *Tx) fileMatches(ctx context.Context, q string, args ...any) ([]*haven.FileMatch, error) {
 	rows, err := tx.query(ctx, q, args...)
@@ -261,10 +268,12 @@ func (tx *Tx) fileMatches(ctx context.Context, q string, args ...any) ([]*haven.
 	for rows.Next() {
 		var m haven.FileMatch
 		var algo string
+		var qp, tp int
 		if err := rows.Scan(&m.ReportID, &m.FileID, &m.EntryID, &algo, &m.Distance, utcTime{&m.At}, &m.NeedsConfirmation,
-			&m.ConfirmedBy, nullTime{&m.ConfirmedAt}); err != nil {
+			&m.ConfirmedBy, nullTime{&m.ConfirmedAt}, &qp, &tp); err != nil {
 			return nil, err
 		}
+		m.QueryShare, m.TargetShare = float64(qp)/1000, float64(tp)/1000
 		m.Algo = haven.HashAlgo(algo)
 		out = append(out, &m)
 	}

@@ -355,3 +355,33 @@ func TestNoFFmpeg(t *testing.T) {
 		t.Errorf("err = %v, want ErrNoFFmpeg", err)
 	}
 }
+
+// TestReaderAtSeeks: a plain MP4 with its moov atom at the end, which a
+// pipe cannot carry, hashes from memory through HashReaderAt exactly as
+// from its file.
+func TestReaderAtSeeks(t *testing.T) {
+	name := "reenc.mp4"
+	b, err := os.ReadFile(fixture(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := hashFile(t, name)
+	got, err := HashReaderAt(context.Background(), bytes.NewReader(b), int64(len(b)), Options{})
+	if err != nil {
+		t.Fatalf("HashReaderAt: %v", err)
+	}
+	if len(got.Frames) != len(want.Frames) || len(got.Frames) == 0 {
+		t.Fatalf("%d frames from memory, %d from the file", len(got.Frames), len(want.Frames))
+	}
+	for i := range got.Frames {
+		if got.Frames[i] != want.Frames[i] {
+			t.Errorf("frame %d: memory %+v, file %+v", i, got.Frames[i], want.Frames[i])
+		}
+	}
+	// Truncated bytes fail with ffmpeg's message, not a hang.
+	if _, err := HashReaderAt(context.Background(), bytes.NewReader(b[:len(b)/3]), int64(len(b)/3), Options{Timeout: 20 * time.Second}); err == nil {
+		t.Error("a truncated MP4 hashed without an error")
+	} else {
+		t.Logf("truncated: %.200s", err)
+	}
+}

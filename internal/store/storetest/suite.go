@@ -905,6 +905,12 @@ func testHashBanks(t *testing.T, s *store.Store) {
 		if err := tx.AddFileMatch(ctx, &m2); err != nil {
 			return err
 		}
+		// A video match keeps its shares (in thousandths).
+		vm := &haven.FileMatch{ReportID: 8, FileID: "fedcba9876543210fedcba9876543210", EntryID: e1.ID, Algo: haven.AlgoVPDQ, Distance: 4,
+			QueryShare: 0.8765, TargetShare: 0.25, At: t0, NeedsConfirmation: true}
+		if err := tx.AddFileMatch(ctx, vm); err != nil {
+			return err
+		}
 		return tx.ConfirmFileMatch(ctx, m.FileID, e1.ID, "analyst-1", t0.Add(time.Hour))
 	})
 	im := &haven.BankImport{ID: haven.NewID(), BankID: b.ID, Format: "csv", ItemID: "item-9", Filename: "list.csv",
@@ -927,6 +933,13 @@ func testHashBanks(t *testing.T, s *store.Store) {
 		list, err := tx.BankImports(ctx, b.ID, 10)
 		if err != nil || len(list) != 1 {
 			t.Errorf("BankImports: %d %v", len(list), err)
+		}
+		return nil
+	})
+	read(t, s, func(tx *store.Tx) error {
+		ms, err := tx.FileMatches(ctx, 8)
+		if err != nil || len(ms) != 1 || ms[0].QueryShare != 0.877 || ms[0].TargetShare != 0.25 || ms[0].Algo != haven.AlgoVPDQ {
+			t.Errorf("video FileMatches: %+v %v", ms, err)
 		}
 		return nil
 	})
