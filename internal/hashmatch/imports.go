@@ -45,7 +45,7 @@ type ImportArgs struct {
 func (ImportArgs) Kind() string { return "bank_import" }
 
 // importBatch is how many records are written per transaction.
-const importBatch = 500
+const importBatch = 2000
 
 // maxProblems is how many rejected rows an import keeps the reason of.
 const maxProblems = 50
@@ -137,10 +137,20 @@ func (s *Service) runImport(ctx context.Context, id string) error {
 			return nil
 		}
 		err := s.store.InTx(ctx, func(tx *store.Tx) error {
+			var puts []*haven.HashEntry
 			for _, b := range batch {
-				if err := s.applyRecord(ctx, tx, im, b.n, b.rec, &problems); err != nil {
+				if b.rec.Deleted {
+					// Deletions apply in order: write what came before first.
+					if err := s.putEntries(ctx, tx, im, &puts); err != nil {
+						return err
+					}
+				}
+				if err := s.applyRecord(ctx, tx, im, b.n, b.rec, &puts, &problems); err != nil {
 					return err
 				}
+			}
+			if err := s.putEntries(ctx, tx, im, &puts); err != nil {
+				return err
 			}
 			im.Problems = strings.Join(problems, "\n")
 			return tx.UpdateBankImport(ctx, im)
@@ -195,9 +205,23 @@ func appendProblem(problems []string, p string) []string {
 	return problems
 }
 
-// applyRecord applies the n-th record of an import; a hash value Haven
-// refuses is counted as rejected and described in problems.
-func (s *Service) applyRecord(ctx context.Context, tx *store.Tx, im *haven.BankImport, n int64, rec hashlist.Record, problems *[]string) error {
+// putEntries writes the entries gathered by applyRecord and counts them.
+func (s *Service) putEntries(ctx context.Context, tx *store.Tx, im *haven.BankImport, puts *[]*haven.HashEntry) error {
+	added, err := tx.PutHashEntries(ctx, im.BankID, *puts)
+	if err != nil {
+		return err
+	}
+	im.Added += int64(added)
+	im.Updated += int64(len(*puts) - added)
+	*puts = (*puts)[:0]
+	return nil
+}
+
+// applyRecord applies the n-th record of an import: a deletion at once,
+// entries to write added to puts. A hash value Haven refuses is counted as
+// rejected and described in problems.
+func (s *Service) applyRecord(ctx context.Context, tx *store.Tx, im *haven.BankImport, n int64, rec hashlist.Record,
+	puts *[]*haven.HashEntry, problems *[]string) error {
 	now := s.clock.Now()
 	if rec.Deleted {
 		var targets []*haven.HashEntry
@@ -239,15 +263,7 @@ func (s *Service) applyRecord(ctx context.Context, tx *store.Tx, im *haven.BankI
 		e := &haven.HashEntry{BankID: im.BankID, Algo: h.Algo, Value: h.Value, Classification: rec.Classification,
 			SeriesID: rec.SeriesID, Viral: rec.Viral, PotentialMeme: rec.PotentialMeme, ExternalID: rec.ExternalID,
 			Provenance: fmt.Sprintf("import %s (%s, %s)", im.ID, im.Format, im.Filename), AddedBy: im.CreatedBy, AddedAt: now, Enabled: true}
-		isNew, err := tx.PutHashEntry(ctx, e)
-		if err != nil {
-			return err
-		}
-		if isNew {
-			im.Added++
-		} else {
-			im.Updated++
-		}
+		*puts = append(*puts, e)
 	}
 	return nil
 }

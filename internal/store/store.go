@@ -147,10 +147,18 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(*Tx)
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	res, err := tx.tx.ExecContext(ctx, query, args...)
-	if err != nil && tx.d.IsUniqueViolation(err) {
-		return nil, fmt.Errorf("%w: %w", ErrConflict, err)
+	if err != nil {
+		return nil, tx.conflict(err)
 	}
-	return res, err
+	return res, nil
+}
+
+// conflict marks a unique-constraint violation with ErrConflict.
+func (tx *Tx) conflict(err error) error {
+	if err != nil && tx.d.IsUniqueViolation(err) {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

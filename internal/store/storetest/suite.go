@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"Evidence", testEvidence},
 		{"Reports", testReports},
 		{"HashBanks", testHashBanks},
+		{"PutHashEntries", testPutHashEntries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -790,6 +792,69 @@ func testReports(t *testing.T, s *store.Store) {
 		return tx.SetReportState(ctx, 777, haven.ReportFinished, t0, t0, t0, t0)
 	})
 	wantKind(t, err, haven.KindNotFound)
+}
+
+// testPutHashEntries: the bulk write of imports inserts new values over
+// several chunks, updates existing ones, treats a value repeated in the
+// batch as an update of the first, and numbers changes in order.
+func testPutHashEntries(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	b := &haven.HashBank{ID: haven.NewID(), Name: "Bulk", PDQThreshold: 31, Enabled: true, CreatedAt: t0, UpdatedAt: t0}
+	write(t, s, func(tx *store.Tx) error { return tx.CreateHashBank(ctx, b) })
+	val := func(i int) []byte { v := make([]byte, 16); v[0], v[1], v[15] = byte(i>>8), byte(i), 0x5a; return v }
+	old := &haven.HashEntry{BankID: b.ID, Algo: haven.AlgoMD5, Value: val(3), Classification: haven.Classification{Scheme: "t", Code: "old"},
+		AddedAt: t0, Enabled: true}
+	write(t, s, func(tx *store.Tx) error { _, err := tx.PutHashEntry(ctx, old); return err })
+	var batch []*haven.HashEntry
+	for i := range 450 { // more than two chunks
+		batch = append(batch, &haven.HashEntry{Algo: haven.AlgoMD5, Value: val(i), Classification: haven.Classification{Scheme: "t", Code: "new"},
+			ExternalID: fmt.Sprint("x-", i), AddedAt: t0, Enabled: true})
+	}
+	// Value 7 again, later in the batch: it ends with the later classification.
+	batch = append(batch, &haven.HashEntry{Algo: haven.AlgoMD5, Value: val(7), Classification: haven.Classification{Scheme: "t", Code: "later"},
+		AddedAt: t0, Enabled: true})
+	write(t, s, func(tx *store.Tx) error {
+		added, err := tx.PutHashEntries(ctx, b.ID, batch)
+		if err != nil {
+			return err
+		}
+		if added != 449 { // 450 values, one of which (3) existed
+			t.Errorf("PutHashEntries added %d, want 449", added)
+		}
+		return nil
+	})
+	if batch[3].ID != old.ID || batch[450].ID != batch[7].ID {
+		t.Errorf("IDs: existing %d→%d, repeat %d→%d", old.ID, batch[3].ID, batch[7].ID, batch[450].ID)
+	}
+	for i := 1; i < len(batch); i++ {
+		if batch[i].ChangeSeq != batch[i-1].ChangeSeq+1 || batch[i].BankID != b.ID {
+			t.Fatalf("entry %d: change %d after %d, bank %q", i, batch[i].ChangeSeq, batch[i-1].ChangeSeq, batch[i].BankID)
+		}
+	}
+	read(t, s, func(tx *store.Tx) error {
+		n, err := tx.CountHashEntries(ctx, b.ID)
+		if err != nil || n != 450 {
+			t.Errorf("CountHashEntries: %d %v", n, err)
+		}
+		for i, want := range map[int]string{3: "new", 7: "later", 449: "new"} {
+			es, err := tx.HashEntriesByValue(ctx, haven.AlgoMD5, val(i))
+			if err != nil || len(es) != 1 || es[0].Classification.Code != want || es[0].ID != batch[i].ID {
+				t.Errorf("value %d: %+v %v, want %s", i, es, err, want)
+			}
+		}
+		changed, err := tx.HashEntriesChangedSince(ctx, old.ChangeSeq, 1000)
+		if err != nil || len(changed) != 450 {
+			t.Errorf("HashEntriesChangedSince: %d %v", len(changed), err)
+		}
+		return nil
+	})
+	write(t, s, func(tx *store.Tx) error {
+		added, err := tx.PutHashEntries(ctx, b.ID, nil)
+		if added != 0 || err != nil {
+			t.Errorf("an empty batch: %d %v", added, err)
+		}
+		return nil
+	})
 }
 
 func testHashBanks(t *testing.T, s *store.Store) {
