@@ -45,7 +45,7 @@ type ImportArgs struct {
 func (ImportArgs) Kind() string { return "bank_import" }
 
 // importBatch is how many records are written per transaction.
-const importBatch = 2000
+const importBatch = 10000
 
 // maxProblems is how many rejected rows an import keeps the reason of.
 const maxProblems = 50

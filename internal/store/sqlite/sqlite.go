@@ -72,6 +72,10 @@ func dsn(path string, write bool) string {
 	q.Set("_time_format", "sqlite")
 	if write {
 		q.Set("_txlock", "immediate")
+		// The single writer keeps 64 MiB of pages (the default is 2 MiB):
+		// bulk writes into large indexes (a million-entry hash import)
+		// otherwise re-read the same pages over and over.
+		q.Add("_pragma", "cache_size(-65536)")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
