@@ -89,6 +89,22 @@ const (
 	PermManageBanks    Permission = "banks.manage"     // create banks, add and remove entries, import
 	PermMatchAPI       Permission = "banks.match"      // ask whether hashes or a file match the banks
 	PermExportBanks    Permission = "banks.export"     // export a bank as a hash list
+
+	// Triage and referral (issue 5).
+	PermTriage         Permission = "triage.work"      // work the queues: claim, release, note, set statuses
+	PermAssign         Permission = "triage.assign"    // assign reports to analysts; see SLA alerts
+	PermOverride       Permission = "triage.override"  // override a computed priority, with a reason
+	PermManageRules    Permission = "triage.rules"     // change the priority rule table
+	PermIdentifiers    Permission = "identifiers.read" // see identifiers, entity pages, search by identifier
+	PermGeoCorrect     Permission = "geo.correct"      // correct a report's location
+	PermRefer          Permission = "reports.refer"    // refer a report to agencies
+	PermJurisdiction   Permission = "agencies.rules"   // edit agency areas and jurisdiction rules
+	PermViewRendition  Permission = "media.rendition"  // see the blurred, reduced renditions of files
+	PermReveal         Permission = "media.reveal"     // reveal an original file, with a reason
+	PermExposureReport Permission = "media.exposure"   // see analysts' exposure figures (never content)
+	PermLegalAuthority Permission = "media.legal"      // record the legal authority that opens a gated file
+	PermLEReferrals    Permission = "le.referrals"     // an agency's users: its referred reports, acknowledge, outcomes
+	PermFeedback       Permission = "esp.feedback"     // an ESP: aggregated outcomes of its reports
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -122,6 +138,20 @@ var grants = map[Permission][]Role{
 	PermManageBanks:    {RoleAdmin, RoleSupervisor, RoleVictimID},
 	PermMatchAPI:       append([]Role{RoleESP}, analysts...),
 	PermExportBanks:    {RoleAdmin, RoleSupervisor, RoleVictimID},
+	PermTriage:         {RoleIntake, RoleSupervisor},
+	PermAssign:         {RoleSupervisor},
+	PermOverride:       {RoleIntake, RoleSupervisor},
+	PermManageRules:    {RoleAdmin, RoleSupervisor},
+	PermIdentifiers:    analysts,
+	PermGeoCorrect:     {RoleIntake, RoleSupervisor},
+	PermRefer:          {RoleIntake, RoleSupervisor},
+	PermJurisdiction:   {RoleAdmin, RoleSupervisor},
+	PermViewRendition:  append([]Role{RoleLE}, analysts...),
+	PermReveal:         append([]Role{RoleLE}, analysts...),
+	PermExposureReport: {RoleSupervisor, RoleAdmin},
+	PermLegalAuthority: {RoleSupervisor},
+	PermLEReferrals:    {RoleLE},
+	PermFeedback:       {RoleESP},
 }
 
 // Permissions lists every permission, sorted.

@@ -97,13 +97,20 @@ func parsePages() (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
+	// Files named _*.html hold partials ({{define "…"}} blocks) that every
+	// page may use, such as the panels of the report page.
+	if partials, _ := fs.Glob(templateFiles, "templates/_*.html"); len(partials) > 0 {
+		if layout, err = layout.ParseFS(templateFiles, partials...); err != nil {
+			return nil, fmt.Errorf("parse partials: %w", err)
+		}
+	}
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range names {
 		base := path.Base(name)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, name)

@@ -61,8 +61,27 @@ func (rt Route) check() error {
 }
 
 // routeTable lists every route of Haven. Keep it the one place where a
-// route is added.
+// route is added, apart from the programs' own tables appended at the end
+// (each in the file of its handlers).
 func (s *Server) routeTable() []Route {
+	rs := s.coreRoutes()
+	for _, more := range [][]Route{s.triageRoutes(), s.identifierRoutes(), s.viewerRoutes(), s.referralRoutes()} {
+		rs = append(rs, more...)
+	}
+	return rs
+}
+
+// staffRoute is a route of the staff interface.
+func staffRoute(method, path string, perm haven.Permission, h func(http.ResponseWriter, *request) error) Route {
+	return Route{Method: method, Path: path, Surface: SurfaceStaff, Perm: perm, Handler: h}
+}
+
+// leRoute is a route of the law-enforcement portal.
+func leRoute(method, path string, perm haven.Permission, h func(http.ResponseWriter, *request) error) Route {
+	return Route{Method: method, Path: path, Surface: SurfaceLE, Perm: perm, Handler: h}
+}
+
+func (s *Server) coreRoutes() []Route {
 	const (
 		get  = http.MethodGet
 		post = http.MethodPost
