@@ -28,6 +28,7 @@ import (
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/store/postgres"
 	"github.com/haven-hotline/haven/internal/store/sqlite"
+	"github.com/haven-hotline/haven/internal/triage"
 )
 
 // App is an assembled Haven process.
@@ -45,6 +46,7 @@ type App struct {
 	Custody  *custody.Service
 	Intake   *intake.Service
 	Hashes   *hashmatch.Service
+	Triage   *triage.Service
 	Jobs     *jobs.Client
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
@@ -96,6 +98,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Intake = intake.New(a.Store, a.Audit, a.Custody, enq, a.Secrets, a.Clock, log.With("component", "intake"))
 	a.Hashes = hashmatch.New(a.Store, a.Audit, a.Custody, enq, a.Clock, log.With("component", "hashmatch"))
 	a.Intake.SetFileProcessor(a.Hashes)
+	a.Triage = triage.New(a.Store, a.Audit, a.Clock, log.With("component", "triage"), triage.Options{})
+	a.Intake.SetTriager(a.Triage)
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}
@@ -243,6 +247,7 @@ func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &evidenceScrub{a: a})
 	periodic := a.Intake.RegisterJobs(w)
 	a.Hashes.RegisterJobs(w)
+	periodic = append(periodic, a.Triage.RegisterJobs(w)...)
 	periodic = append(periodic,
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },

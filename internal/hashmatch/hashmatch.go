@@ -545,10 +545,14 @@ func (v FileMatchView) String() string {
 	return fmt.Sprintf("file %s matched entry %d of bank %s at distance %d", v.Match.FileID, v.Entry.ID, v.Bank.Name, v.Match.Distance)
 }
 
-// ProcessReportFile is ProcessFile for the intake pipeline.
-func (s *Service) ProcessReportFile(ctx context.Context, f *haven.ReportFile) error {
-	_, err := s.ProcessFile(ctx, f)
-	return err
+// ProcessReportFile is ProcessFile for the intake pipeline: it reports
+// whether the file matched a positive bank.
+func (s *Service) ProcessReportFile(ctx context.Context, f *haven.ReportFile) (bool, error) {
+	out, err := s.ProcessFile(ctx, f)
+	if err != nil {
+		return false, err
+	}
+	return len(out.Matches) > 0, nil
 }
 
 // Bank returns a bank with its live entry count.

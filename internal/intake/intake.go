@@ -56,12 +56,24 @@ type Service struct {
 	clock   haven.Clock
 	log     *slog.Logger
 	files   FileProcessor
+	triage  Triager
 }
+
+// Triager evaluates a report's priority and queues it (internal/triage).
+type Triager interface {
+	Triage(ctx context.Context, reportID int64, why string) error
+}
+
+// SetTriager plugs the priority engine into the pipeline: the triage job
+// calls it for every finished report and again when facts change.
+func (s *Service) SetTriager(t Triager) { s.triage = t }
 
 // FileProcessor is the step of the intake pipeline that hashes and
 // matches each stored file (internal/hashmatch).
 type FileProcessor interface {
-	ProcessReportFile(ctx context.Context, f *haven.ReportFile) error
+	// ProcessReportFile hashes and matches a file and reports whether it
+	// matched (triage then evaluates the report again).
+	ProcessReportFile(ctx context.Context, f *haven.ReportFile) (matched bool, err error)
 }
 
 // SetFileProcessor plugs the file step into the pipeline.

@@ -15,12 +15,18 @@ type triageWorker struct {
 	s *Service
 }
 
-// Work records that a report is ready for triage. The priority engine of
-// the triage issue replaces this body; the job, its arguments and the
-// transactional enqueue at finish stay.
+// Work hands a report to the priority engine: on arrival, after a
+// follow-up, and when one of its files matched the hash banks.
 func (w *triageWorker) Work(ctx context.Context, j *river.Job[TriageArgs]) error {
-	w.s.log.Info("report ready for triage", "report", j.Args.ReportID, "reason", j.Args.Reason)
-	return nil
+	if w.s.triage == nil {
+		w.s.log.Info("report ready for triage (no priority engine plugged in)", "report", j.Args.ReportID)
+		return nil
+	}
+	why := j.Args.Reason
+	if why == "" {
+		why = "arrival"
+	}
+	return w.s.triage.Triage(ctx, j.Args.ReportID, why)
 }
 
 type fileWorker struct {
@@ -53,7 +59,14 @@ func (w *fileWorker) Work(ctx context.Context, j *river.Job[FileArgs]) error {
 	if w.s.files == nil {
 		return nil
 	}
-	return w.s.files.ProcessReportFile(ctx, file)
+	matched, err := w.s.files.ProcessReportFile(ctx, file)
+	if err != nil || !matched {
+		return err
+	}
+	// New facts: the report is evaluated again.
+	return w.s.store.InTx(ctx, func(tx *store.Tx) error {
+		return w.s.jobs.EnqueueTx(ctx, tx, TriageArgs{ReportID: file.ReportID, Reason: "match"}, nil)
+	})
 }
 
 type expiryWorker struct {

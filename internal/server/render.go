@@ -78,7 +78,19 @@ func parsePages() (*pages, error) {
 			}
 			return "/static/" + a.hashed, nil
 		},
-		"percent": func(share float64) string { return strconv.Itoa(int(math.Round(share*100))) + "%" },
+		"percent":   func(share float64) string { return strconv.Itoa(int(math.Round(share*100))) + "%" },
+		"countdown": countdown,
+		"priorityClass": func(p string) string {
+			switch p {
+			case "P1":
+				return "bad"
+			case "P2":
+				return "warn"
+			case "INFO":
+				return ""
+			}
+			return "ok"
+		},
 		"when": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -172,6 +184,7 @@ func navFor(a haven.Actor, current string) []navItem {
 		}
 	}
 	add("/app", "Home", a.Can(haven.PermStaffHome))
+	add("/app/queue", "Queue", a.Can(haven.PermReportRead))
 	add("/app/reports", "Reports", a.Can(haven.PermReportRead))
 	add("/app/phone", "Phone intake", a.Can(haven.PermPhoneIntake))
 	add("/app/banks", "Hash banks", a.Can(haven.PermReadBanks))

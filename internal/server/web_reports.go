@@ -159,6 +159,19 @@ type reportData struct {
 	CanExport bool
 	// Matches are the hash-bank matches of each file, by file ID.
 	Matches map[string][]hashmatch.FileMatchView
+	// Triage is the priority, queue state and work of the report.
+	Triage *triagePanel
+}
+
+// reportNotices are the confirmations an action on the report page
+// redirects with (?done=…): fixed texts, never taken from the URL.
+var reportNotices = map[string]string{
+	"claim":    "You are working on this report.",
+	"release":  "The report is back in the queue.",
+	"assign":   "The report was assigned.",
+	"note":     "Your note was added.",
+	"status":   "The status was changed.",
+	"override": "The priority was changed.",
 }
 
 func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
@@ -166,6 +179,12 @@ func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return haven.ErrNotFound
 	}
+	return s.showReport(w, r, id, reportNotices[r.URL.Query().Get("done")], nil)
+}
+
+// showReport renders the report page with a confirmation, or with the
+// problem of a failed action (and its status code).
+func (s *Server) showReport(w http.ResponseWriter, r *request, id int64, notice string, problem error) error {
 	rep, err := s.app.Intake.Get(r.Context(), r.actor, id)
 	if err != nil {
 		return err
@@ -217,7 +236,21 @@ func (s *Server) reportPage(w http.ResponseWriter, r *request) error {
 			return err
 		}
 	}
-	return s.render(w, http.StatusOK, "report", s.newPage(r, fmt.Sprintf("Report %d", id), d))
+	if d.Triage, err = s.triagePanelData(r, id); err != nil {
+		return err
+	}
+	p := s.newPage(r, fmt.Sprintf("Report %d", id), d)
+	p.Notice = notice
+	status := http.StatusOK
+	if problem != nil {
+		p.Error, status = safeMessage(problem), statusOf(problem)
+		p.Form = r.PostForm
+		var he *haven.Error
+		if asHaven(problem, &he) && he.Field != "" {
+			p.Fields[he.Field] = he.Message
+		}
+	}
+	return s.render(w, status, "report", p)
 }
 
 // reportExport downloads a report as CyberTipline XML (without its files),

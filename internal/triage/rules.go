@@ -371,7 +371,9 @@ func Evaluate(rules []Rule, f *Facts) Result {
 // DefaultRules is the rule table a new installation starts with (version
 // 1). It follows PRODUCT.md's definitions of the levels.
 func DefaultRules() []Rule {
-	c := func(signal string, op Op, value string) Condition { return Condition{Signal: signal, Op: op, Value: value} }
+	c := func(signal string, op Op, value string) Condition {
+		return Condition{Signal: signal, Op: op, Value: value}
+	}
 	return []Rule{
 		{ID: "escalation", Name: "The reporter asked for urgent handling", Effect: Raise, Level: P1, Enabled: true,
 			Conditions: []Condition{c("escalate", OpIs, "true")}},

@@ -2,6 +2,7 @@ package triage
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,5 +257,31 @@ func BenchmarkEvaluate(b *testing.B) {
 	rules := DefaultRules()
 	for b.Loop() {
 		Evaluate(rules, FactsOf(r, files, matches, 2))
+	}
+}
+
+// TestRulesText: the default table survives the page's text form, and
+// mistakes are reported with their line.
+func TestRulesText(t *testing.T) {
+	rules := DefaultRules()
+	rules[0].Enabled = false
+	got, err := ParseRules("# a comment\n\n" + FormatRules(rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if FormatRules(got) != FormatRules(rules) || len(got) != len(rules) || got[0].Enabled {
+		t.Errorf("round trip:\n%s\nwant\n%s", FormatRules(got), FormatRules(rules))
+	}
+	for text, want := range map[string]string{
+		"a | b | raise P1 | on":                                                               "line 1: write five fields",
+		"a | b | lower | on | escalate is true":                                               "line 1: the effect",
+		"a | b | raise P1 | maybe | escalate is true":                                         "line 1: the fourth field",
+		"\na | b | raise P1 | on | escalate":                                                  "line 2: a condition",
+		"a | b | raise P1 | on | mood is true":                                                "unknown signal",
+		"a | b | raise P1 | on | escalate is true\na | c | informational | on | batched is true": "two rules are called a",
+	} {
+		if _, err := ParseRules(text); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", text, err, want)
+		}
 	}
 }
