@@ -20,15 +20,19 @@ import (
 	"github.com/haven-hotline/haven/internal/custody"
 	"github.com/haven-hotline/haven/internal/evidence"
 	"github.com/haven-hotline/haven/internal/evidence/s3"
+	"github.com/haven-hotline/haven/internal/geo"
 	"github.com/haven-hotline/haven/internal/hashmatch"
+	"github.com/haven-hotline/haven/internal/identifiers"
 	"github.com/haven-hotline/haven/internal/intake"
 	"github.com/haven-hotline/haven/internal/jobs"
 	"github.com/haven-hotline/haven/internal/keys"
+	"github.com/haven-hotline/haven/internal/referral"
 	"github.com/haven-hotline/haven/internal/secret"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/store/postgres"
 	"github.com/haven-hotline/haven/internal/store/sqlite"
 	"github.com/haven-hotline/haven/internal/triage"
+	"github.com/haven-hotline/haven/internal/viewer"
 )
 
 // App is an assembled Haven process.
@@ -48,6 +52,14 @@ type App struct {
 	Hashes   *hashmatch.Service
 	Triage   *triage.Service
 	Jobs     *jobs.Client
+	// Referrals refers reports to agencies and serves the agency portal.
+	Referrals *referral.Service
+	// Viewer shows report files safely: renditions, reveals, exposure.
+	Viewer *viewer.Service
+	// Identifiers links reports by the identifiers they share.
+	Identifiers *identifiers.Service
+	// Geo places reports in a country and region.
+	Geo *geo.Service
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -98,8 +110,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Intake = intake.New(a.Store, a.Audit, a.Custody, enq, a.Secrets, a.Clock, log.With("component", "intake"))
 	a.Hashes = hashmatch.New(a.Store, a.Audit, a.Custody, enq, a.Clock, log.With("component", "hashmatch"))
 	a.Intake.SetFileProcessor(a.Hashes)
+	a.Identifiers = identifiers.New(a.Store, a.Audit, a.Clock, log.With("component", "identifiers"),
+		identifiers.Options{DefaultCallingCode: cfg.DefaultCallingCode})
+	if a.Geo, err = geo.New(a.Store, a.Audit, a.Clock, log.With("component", "geo"),
+		geo.Options{DatabasePath: cfg.GeoIPDB, DefaultCallingCode: cfg.DefaultCallingCode}); err != nil {
+		return nil, err
+	}
 	a.Triage = triage.New(a.Store, a.Audit, a.Clock, log.With("component", "triage"), triage.Options{})
 	a.Intake.SetTriager(a.Triage)
+	a.Referrals = referral.New(a.Store, a.Audit, a.Clock, log.With("component", "referral"), referral.Options{})
+	a.Viewer = viewer.New(a.Store, a.Audit, a.Custody, enq, a.Clock, log.With("component", "viewer"), viewer.Options{
+		LegalGate: cfg.LegalGate, DailyBudget: cfg.ExposureDailyBudget, BreakAfter: cfg.ExposureBreakAfter,
+		BreakLength: cfg.ExposureBreakLength})
+	a.Viewer.SetMatcher(a.Hashes)
+	a.Triage.SetLinker(linker{ids: a.Identifiers, store: a.Store})
+	a.Triage.SetLocator(locator{geo: a.Geo})
+	a.Referrals.SetAfterRefer(a.markReferred)
+	a.Viewer.SetAgencyAccess(a.Referrals.AgencyCanSee)
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}
@@ -192,6 +219,9 @@ func (a *App) Ready(ctx context.Context) error {
 
 // Close releases the database.
 func (a *App) Close() {
+	if a.Geo != nil {
+		a.Geo.Close()
+	}
 	if a.Store != nil {
 		a.Store.Close()
 	}
@@ -247,6 +277,7 @@ func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &evidenceScrub{a: a})
 	periodic := a.Intake.RegisterJobs(w)
 	a.Hashes.RegisterJobs(w)
+	a.Viewer.RegisterJobs(w)
 	periodic = append(periodic, a.Triage.RegisterJobs(w)...)
 	periodic = append(periodic,
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),

@@ -55,6 +55,23 @@ type Config struct {
 	// ISPWSPrefix is the path under which the CyberTipline-compatible ESP
 	// API is served, so that clients with a base-URL option work unchanged.
 	ISPWSPrefix string
+	// ExposureDailyBudget is how much revealed-media time an analyst may
+	// have in a day; ExposureBreakAfter how much exposure makes a break
+	// due, and ExposureBreakLength how long that break is (SECURITY.md 32).
+	ExposureDailyBudget time.Duration
+	ExposureBreakAfter  time.Duration
+	ExposureBreakLength time.Duration
+	// LegalGate holds files the ESP did not view (and did not say were
+	// public) until a legal authority is recorded. US deployments should
+	// set it (HAVEN_LEGAL_GATE=true).
+	LegalGate bool
+	// GeoIPDB is the path of a MaxMind-format database of IP locations
+	// (GeoLite2 City or compatible), supplied by the operator; empty turns
+	// IP geolocation off.
+	GeoIPDB string
+	// DefaultCallingCode is the country calling code of national phone
+	// numbers in reports that do not give theirs.
+	DefaultCallingCode string
 }
 
 // S3 configures the S3-compatible evidence backend.
@@ -74,6 +91,10 @@ const (
 	DefaultMaxBodyBytes    = 4 << 20 // 4 MiB
 	DefaultSessionIdle     = 15 * time.Minute
 	DefaultSessionAbsolute = 12 * time.Hour
+	// Analyst wellness (SECURITY.md 32).
+	DefaultExposureDailyBudget = 5 * time.Hour
+	DefaultExposureBreakAfter  = 60 * time.Minute
+	DefaultExposureBreakLength = 10 * time.Minute
 )
 
 // option binds one setting to its flag and environment variable.
@@ -135,6 +156,12 @@ func options(c *Config) []option {
 		{"metrics-token", "HAVEN_METRICS_TOKEN", "bearer token required on /metrics (default: none)", str(&c.MetricsToken)},
 		{"trust-proxy", "HAVEN_TRUST_PROXY", "take the client address from X-Forwarded-For", boolean(&c.TrustProxy)},
 		{"ispws-prefix", "HAVEN_ISPWS_PREFIX", "path of the CyberTipline-compatible ESP API", str(&c.ISPWSPrefix)},
+		{"exposure-daily-budget", "HAVEN_EXPOSURE_DAILY_BUDGET", "revealed-media time an analyst may have per day", dur(&c.ExposureDailyBudget)},
+		{"exposure-break-after", "HAVEN_EXPOSURE_BREAK_AFTER", "revealed-media time after which a break is due", dur(&c.ExposureBreakAfter)},
+		{"exposure-break-length", "HAVEN_EXPOSURE_BREAK_LENGTH", "length of the break due after exposure", dur(&c.ExposureBreakLength)},
+		{"legal-gate", "HAVEN_LEGAL_GATE", "hold files the ESP did not view until a legal authority is recorded (US deployments: true)", boolean(&c.LegalGate)},
+		{"geoip-db", "HAVEN_GEOIP_DB", "MaxMind-format IP location database (GeoLite2 City or compatible) for locating reports' IP addresses (default: none, IP geolocation off)", str(&c.GeoIPDB)},
+		{"default-calling-code", "HAVEN_DEFAULT_CALLING_CODE", "country calling code of national phone numbers in reports, e.g. 1 or 44", str(&c.DefaultCallingCode)},
 	}
 }
 
@@ -144,16 +171,18 @@ func options(c *Config) []option {
 // command's own flags on the same flag set. Load does not call Validate.
 func Load(name string, args []string, getenv func(string) string, out io.Writer, extra ...func(*flag.FlagSet)) (Config, []string, error) {
 	c := Config{
-		Addr:            DefaultAddr,
-		DataDir:         DefaultDataDir,
-		MaxUploadBytes:  DefaultMaxUploadBytes,
-		MaxBodyBytes:    DefaultMaxBodyBytes,
-		SessionIdle:     DefaultSessionIdle,
-		SessionAbsolute: DefaultSessionAbsolute,
-		LogLevel:        "info",
-		ISPWSPrefix:     "/ispws",
-		S3:              S3{Region: "us-east-1"},
+		Addr:               DefaultAddr,
+		DataDir:            DefaultDataDir,
+		MaxUploadBytes:     DefaultMaxUploadBytes,
+		MaxBodyBytes:       DefaultMaxBodyBytes,
+		SessionIdle:        DefaultSessionIdle,
+		SessionAbsolute:    DefaultSessionAbsolute,
+		LogLevel:           "info",
+		ISPWSPrefix:        "/ispws",
+		DefaultCallingCode: "1",
+		S3:                 S3{Region: "us-east-1"},
 	}
+	c.ExposureDailyBudget, c.ExposureBreakAfter, c.ExposureBreakLength = DefaultExposureDailyBudget, DefaultExposureBreakAfter, DefaultExposureBreakLength
 	opts := options(&c)
 	var errs []error
 	for _, o := range opts {
@@ -392,6 +421,18 @@ func (c Config) Validate() error {
 	if !strings.HasPrefix(c.ISPWSPrefix, "/") || strings.HasSuffix(c.ISPWSPrefix, "/") || strings.ContainsAny(c.ISPWSPrefix, "{}? #") ||
 		strings.HasPrefix(c.ISPWSPrefix, "/app") || strings.HasPrefix(c.ISPWSPrefix, "/le") || strings.HasPrefix(c.ISPWSPrefix, "/api") {
 		bad("HAVEN_ISPWS_PREFIX", "%q must be a path such as /ispws (a leading slash, no trailing slash, not under /app, /le or /api)", c.ISPWSPrefix)
+	}
+	if c.ExposureDailyBudget < time.Minute || c.ExposureDailyBudget > 24*time.Hour {
+		bad("HAVEN_EXPOSURE_DAILY_BUDGET", "must be between 1m and 24h (the policy default is 5h)")
+	}
+	if c.ExposureBreakAfter < time.Minute || c.ExposureBreakAfter > 24*time.Hour {
+		bad("HAVEN_EXPOSURE_BREAK_AFTER", "must be between 1m and 24h (the policy default is 60m)")
+	}
+	if c.ExposureBreakLength < time.Minute || c.ExposureBreakLength > 4*time.Hour {
+		bad("HAVEN_EXPOSURE_BREAK_LENGTH", "must be between 1m and 4h (the default is 10m)")
+	}
+	if cc := strings.TrimPrefix(c.DefaultCallingCode, "+"); len(cc) < 1 || len(cc) > 3 || cc[0] == '0' || strings.Trim(cc, "0123456789") != "" {
+		bad("HAVEN_DEFAULT_CALLING_CODE", "%q is not a country calling code of 1 to 3 digits, such as 1 or 44", c.DefaultCallingCode)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

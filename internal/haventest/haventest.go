@@ -115,6 +115,8 @@ type Options struct {
 	Workers bool
 	// RealClock uses the system clock instead of the fake one.
 	RealClock bool
+	// Config adjusts the configuration before the server starts.
+	Config func(*config.Config)
 }
 
 // StartWith starts a server with options.
@@ -127,7 +129,11 @@ func StartWith(t testing.TB, engine string, opt Options) *Env {
 	if opt.RealClock {
 		clock = haven.SystemClock{}
 	}
-	a, err := app.Open(context.Background(), Config(t, engine, dir), log, app.Options{Clock: clock, Workers: opt.Workers})
+	cfg := Config(t, engine, dir)
+	if opt.Config != nil {
+		opt.Config(&cfg)
+	}
+	a, err := app.Open(context.Background(), cfg, log, app.Options{Clock: clock, Workers: opt.Workers})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,13 @@ func sessionCookie(t *testing.T, b *haventest.Chrome) *network.Cookie {
 // browserLogin signs u in through the real forms: password, then code.
 func browserLogin(t *testing.T, b *haventest.Chrome, env *haventest.Env, u *haventest.User) {
 	t.Helper()
+	browserLoginTo(t, b, env, u, "/app")
+}
+
+// browserLoginTo signs u in and expects to land on home (/app for staff,
+// /le for law enforcement).
+func browserLoginTo(t *testing.T, b *haventest.Chrome, env *haventest.Env, u *haventest.User, home string) {
+	t.Helper()
 	b.Load(chromedp.Navigate(env.HTTP.URL + "/login"))
 	b.Do(
 		chromedp.SendKeys(chromedp.ID("email"), u.Login),
@@ -66,7 +73,7 @@ func browserLogin(t *testing.T, b *haventest.Chrome, env *haventest.Env, u *have
 	if r := b.Load(chromedp.Click(chromedp.CSS(`main form[action="/login/mfa"] button[type=submit]`))); r.Status != http.StatusOK {
 		t.Fatalf("code step: status %d", r.Status)
 	}
-	wantPath(t, b, "/app")
+	wantPath(t, b, home)
 }
 
 // TestBrowserFirstAdminFlow walks the first start of an installation in a

@@ -186,6 +186,7 @@ func navFor(a haven.Actor, current string) []navItem {
 	add("/app", "Home", a.Can(haven.PermStaffHome))
 	add("/app/queue", "Queue", a.Can(haven.PermReportRead))
 	add("/app/reports", "Reports", a.Can(haven.PermReportRead))
+	add("/app/identifiers", "Identifiers", a.Can(haven.PermIdentifiers))
 	add("/app/phone", "Phone intake", a.Can(haven.PermPhoneIntake))
 	add("/app/banks", "Hash banks", a.Can(haven.PermReadBanks))
 	for _, pr := range programs {
@@ -196,9 +197,11 @@ func navFor(a haven.Actor, current string) []navItem {
 	}
 	add("/app/admin/users", "Accounts", a.Can(haven.PermManageUsers))
 	add("/app/admin/agencies", "Agencies", a.Can(haven.PermViewAgencies) && a.Role != haven.RoleLE)
+	add("/app/admin/jurisdiction", "Jurisdiction", a.Can(haven.PermJurisdiction))
 	add("/app/admin/esps", "ESPs", a.Can(haven.PermManageESPs))
+	add("/app/exposure", "Exposure", a.Can(haven.PermExposureReport))
 	add("/app/audit", "Audit", a.Can(haven.PermReadAudit))
-	add("/le", "Referrals", a.Can(haven.PermLEPortal))
+	add("/le/referrals", "Referrals", a.Can(haven.PermLEReferrals))
 	return items
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/haven-hotline/haven/internal/cybertip"
 	"github.com/haven-hotline/haven/internal/hashmatch"
 	"github.com/haven-hotline/haven/internal/store"
+	"github.com/haven-hotline/haven/internal/viewer"
 )
 
 // Staff pages of intake: the report list, a report's detail and phone
@@ -161,6 +162,10 @@ type reportData struct {
 	Matches map[string][]hashmatch.FileMatchView
 	// Triage is the priority, queue state and work of the report.
 	Triage *triagePanel
+	// The panels of the other parts of triage and referral (nil: hidden).
+	Identifiers, Location, Referral any
+	// ViewerLinks leads to each file's safe viewer, by file ID.
+	ViewerLinks map[string]*viewer.Link
 }
 
 // reportNotices are the confirmations an action on the report page
@@ -237,6 +242,24 @@ func (s *Server) showReport(w http.ResponseWriter, r *request, id int64, notice 
 		}
 	}
 	if d.Triage, err = s.triagePanelData(r, id); err != nil {
+		return err
+	}
+	if d.Identifiers, err = s.identifiersPanel(r, id); err != nil {
+		return err
+	}
+	if d.Location, err = s.locationPanel(r, id); err != nil {
+		return err
+	}
+	country, region := "", ""
+	if loc, err := s.app.Geo.Location(r.Context(), r.actor, id); err == nil && loc != nil {
+		country, region = loc.Effective()
+	}
+	if r.actor.Can(haven.PermRefer) {
+		if d.Referral, err = s.referralPanel(r, id, country, region); err != nil {
+			return err
+		}
+	}
+	if d.ViewerLinks, err = s.app.Viewer.Links(r.Context(), r.actor, id); err != nil {
 		return err
 	}
 	p := s.newPage(r, fmt.Sprintf("Report %d", id), d)

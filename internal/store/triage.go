@@ -458,3 +458,31 @@ func (tx *Tx) OpenWorkIDs(ctx context.Context, after int64, limit int) ([]int64,
 	}
 	return out, rows.Err()
 }
+
+// LinkedReportCount counts the other reports that share with a report an
+// identifier of a kind that points at a person or account (not file
+// hashes or URLs, which viral material shares by the thousand), looking
+// at no more than limit links per identifier.
+func (tx *Tx) LinkedReportCount(ctx context.Context, reportID int64, kinds []string, limit int) (int, error) {
+	if len(kinds) == 0 {
+		return 0, nil
+	}
+	args := []any{reportID, limit}
+	var in strings.Builder
+	for i, k := range kinds {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		args = append(args, k)
+		fmt.Fprintf(&in, "$%d", len(args))
+	}
+	var n int
+	err := tx.queryRow(ctx, `SELECT COUNT(DISTINCT o.report_id) FROM report_entities m
+		JOIN entities e ON e.id = m.entity_id AND e.kind IN (`+in.String()+`) AND e.report_count <= $2
+		JOIN report_entities o ON o.entity_id = m.entity_id AND o.report_id <> $1
+		WHERE m.report_id = $1`, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("linked reports of %d: %w", reportID, err)
+	}
+	return n, nil
+}

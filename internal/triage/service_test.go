@@ -16,15 +16,19 @@ import (
 	"github.com/haven-hotline/haven/internal/triage"
 )
 
+var userSeq int
+
 // submit files a report through intake as an ESP would, with the given
-// files, and returns its number.
+// files, and returns its number. Each report names another reported user,
+// so that reports are not linked unless a test links them.
 func submit(t *testing.T, env *haventest.Env, esp *haventest.User, change func(r *haven.Report), files ...[]byte) int64 {
 	t.Helper()
 	ctx := context.Background()
 	a := haven.Actor{UserID: esp.ID, Role: haven.RoleESP}
 	r := &haven.Report{Incident: haven.IncidentSummary{Type: haven.IncidentCSAM, DateTime: env.Clock.Now().Add(-48 * time.Hour)},
 		Reporter: haven.Reporter{ReportingPerson: haven.Person{FirstName: "Trust", LastName: "Safety", Emails: []haven.Email{{Value: "tips@example.org"}}}},
-		Reported: []haven.Involved{{Role: haven.RoleReported, ScreenName: "example_user", ESPService: "Example Chat"}}}
+		Reported: []haven.Involved{{Role: haven.RoleReported, ScreenName: "example_user_" + strconv.Itoa(userSeq), ESPService: "Example Chat"}}}
+	userSeq++
 	if change != nil {
 		change(r)
 	}
@@ -307,5 +311,26 @@ func TestRulesAreVersionedAndAudited(t *testing.T) {
 	}
 	if !strings.Contains(auditTypes(t, env), "triage.rules_changed") {
 		t.Error("the change is not audited")
+	}
+}
+
+// TestLinkedReportsRaisePriority: the fourth report about the same
+// screen name is linked to the three before it and rises to P2 with the
+// repeat-subject rule.
+func TestLinkedReportsRaisePriority(t *testing.T) {
+	ctx := context.Background()
+	env := haventest.StartWith(t, "sqlite", haventest.Options{})
+	esp := env.NewUser(t, "Example ESP", haven.RoleESP, "")
+	same := func(r *haven.Report) { r.Reported[0].ScreenName = "same_user" }
+	var last int64
+	for range 4 {
+		last = submit(t, env, esp, same)
+		if err := env.App.Triage.Triage(ctx, last, "arrival"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it := work(t, env, last)
+	if it.Priority != "P2" || it.Reasons[0].RuleID != "repeat-subject" {
+		t.Errorf("fourth report: %s %+v", it.Priority, it.Reasons)
 	}
 }

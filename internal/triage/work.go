@@ -335,3 +335,21 @@ func (s *Service) Incidents(ctx context.Context, a haven.Actor) (reports, incide
 	})
 	return
 }
+
+// MarkReferredTx records, inside the referral's transaction, that a report
+// was referred: it leaves the queue with that outcome. A report not
+// triaged yet (referred within seconds of arriving) gets no work record
+// here; its triage later finds it referred through the referral itself.
+func (s *Service) MarkReferredTx(ctx context.Context, tx *store.Tx, a haven.Actor, reportID int64) error {
+	w, err := tx.Work(ctx, reportID, false)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if Status(w.Status) == StatusReferred {
+		return nil // a later referral to another agency: still referred
+	}
+	return s.SetStatusTx(ctx, tx, a, reportID, StatusReferred, "referred to an agency")
+}

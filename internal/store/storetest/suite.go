@@ -35,6 +35,9 @@ func Run(t *testing.T, open Opener) {
 		{"Evidence", testEvidence},
 		{"Reports", testReports},
 		{"HashBanks", testHashBanks},
+		{"Identifiers", testIdentifiers},
+		{"Viewer", testViewer},
+		{"Referrals", testReferrals},
 		{"PutHashEntries", testPutHashEntries},
 	}
 	for _, tt := range tests {
