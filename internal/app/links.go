@@ -25,7 +25,9 @@ var personKinds = []string{"email", "phone", "screen_name", "esp_user", "ip", "d
 // shared proxy address, a support e-mail): they link nothing useful.
 const maxLinkFanout = 1000
 
-func (l linker) IndexReport(ctx context.Context, reportID int64) error { return l.ids.IndexReport(ctx, reportID) }
+func (l linker) IndexReport(ctx context.Context, reportID int64) error {
+	return l.ids.IndexReport(ctx, reportID)
+}
 
 func (l linker) LinkedReports(ctx context.Context, reportID int64) (int, error) {
 	var n int

@@ -273,11 +273,11 @@ func TestRulesText(t *testing.T) {
 		t.Errorf("round trip:\n%s\nwant\n%s", FormatRules(got), FormatRules(rules))
 	}
 	for text, want := range map[string]string{
-		"a | b | raise P1 | on":                                                               "line 1: write five fields",
-		"a | b | lower | on | escalate is true":                                               "line 1: the effect",
-		"a | b | raise P1 | maybe | escalate is true":                                         "line 1: the fourth field",
-		"\na | b | raise P1 | on | escalate":                                                  "line 2: a condition",
-		"a | b | raise P1 | on | mood is true":                                                "unknown signal",
+		"a | b | raise P1 | on":                                                                  "line 1: write five fields",
+		"a | b | lower | on | escalate is true":                                                  "line 1: the effect",
+		"a | b | raise P1 | maybe | escalate is true":                                            "line 1: the fourth field",
+		"\na | b | raise P1 | on | escalate":                                                     "line 2: a condition",
+		"a | b | raise P1 | on | mood is true":                                                   "unknown signal",
 		"a | b | raise P1 | on | escalate is true\na | c | informational | on | batched is true": "two rules are called a",
 	} {
 		if _, err := ParseRules(text); err == nil || !strings.Contains(err.Error(), want) {
