@@ -190,7 +190,7 @@ func navFor(a haven.Actor, current string) []navItem {
 	add("/app/phone", "Phone intake", a.Can(haven.PermPhoneIntake))
 	add("/app/banks", "Hash banks", a.Can(haven.PermReadBanks))
 	for _, pr := range programs {
-		if pr.Slug == "reports" || (pr.Slug == "hashes" && a.Can(haven.PermReadBanks)) {
+		if pr.Slug == "reports" || pr.Slug == "referrals" || (pr.Slug == "hashes" && a.Can(haven.PermReadBanks)) {
 			continue
 		}
 		add("/app/programs/"+pr.Slug, pr.Short, a.Can(haven.PermStaffHome))
