@@ -18,6 +18,7 @@ import (
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/account"
+	"github.com/haven-hotline/haven/internal/store"
 )
 
 //go:embed templates/*.html
@@ -80,6 +81,12 @@ func parsePages() (*pages, error) {
 		},
 		"percent":   func(share float64) string { return strconv.Itoa(int(math.Round(share*100))) + "%" },
 		"countdown": countdown,
+		"count": func(n int) string {
+			if n > store.QueueCountCap {
+				return fmt.Sprintf("%d,%03d+", store.QueueCountCap/1000, store.QueueCountCap%1000)
+			}
+			return strconv.Itoa(n)
+		},
 		"priorityClass": func(p string) string {
 			switch p {
 			case "P1":
