@@ -105,6 +105,17 @@ const (
 	PermLegalAuthority Permission = "media.legal"      // record the legal authority that opens a gated file
 	PermLEReferrals    Permission = "le.referrals"     // an agency's users: its referred reports, acknowledge, outcomes
 	PermFeedback       Permission = "esp.feedback"     // an ESP: aggregated outcomes of its reports
+
+	// Victim identification (issue 6). Victim records are the most
+	// restricted data in Haven: victim-ID analysts and administrators only.
+	PermSeriesRead    Permission = "victimid.series"  // see series, their sightings and the workboard
+	PermSeriesManage  Permission = "victimid.manage"  // create and change series and victim records, findings, leads
+	PermVictimRead    Permission = "victimid.victims" // see victim records (every read audited)
+	PermIDRequest     Permission = "victimid.request" // submit an identification request and read its report
+	PermNotifications Permission = "victimid.notify"  // work the victim-notification queue
+	PermLabSanitise   Permission = "lab.sanitise"     // mask renditions and publish them to the redacted lab
+	PermLabView       Permission = "lab.view"         // browse the redacted lab (sanitised renditions only)
+	PermVictimIDStats Permission = "victimid.stats"   // the clearinghouse's victim-identification statistics
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -152,6 +163,14 @@ var grants = map[Permission][]Role{
 	PermLegalAuthority: {RoleSupervisor},
 	PermLEReferrals:    {RoleLE},
 	PermFeedback:       {RoleESP},
+	PermSeriesRead:     {RoleAdmin, RoleVictimID},
+	PermSeriesManage:   {RoleVictimID},
+	PermVictimRead:     {RoleAdmin, RoleVictimID},
+	PermIDRequest:      {RoleLE},
+	PermNotifications:  {RoleVictimID, RoleSupport},
+	PermLabSanitise:    {RoleVictimID},
+	PermLabView:        {RoleLE},
+	PermVictimIDStats:  {RoleAdmin, RoleSupervisor, RoleVictimID},
 }
 
 // Permissions lists every permission, sorted.

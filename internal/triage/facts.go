@@ -13,7 +13,10 @@ type MatchFact struct {
 	FileID         string
 	Classification haven.Classification
 	SeriesID       string
-	Viral, Meme    bool
+	// SeriesIdentified is set when every victim of the series is
+	// identified (victim identification says so).
+	SeriesIdentified bool
+	Viral, Meme      bool
 }
 
 // FactsOf computes the signals of a report from the report itself (with
@@ -74,6 +77,11 @@ func FactsOf(r *haven.Report, files []*haven.ReportFile, matches []MatchFact, li
 		f.KnownMaterial = true
 		if m.SeriesID != "" {
 			f.SeriesMatch = true
+			if m.SeriesIdentified {
+				f.IdentifiedSeries = true
+			} else {
+				f.UnidentifiedSeries = true
+			}
 		}
 		if m.Classification.Scheme == "industry" {
 			addSet(&f.Classifications, strings.ToUpper(m.Classification.Code))

@@ -46,6 +46,9 @@ type Effect string
 const (
 	Raise         Effect = "raise"
 	Informational Effect = "informational"
+	// Flag changes nothing: it shows a fact next to the priority (a file
+	// of an identified victim's series, say) for the analyst to weigh.
+	Flag Effect = "flag"
 )
 
 // Op compares a signal with a rule's value.
@@ -115,6 +118,8 @@ var Signals = []Signal{
 	{"industry_classification", KindSet, "industry classifications of the files (A1, A2, B1, B2), from the ESP or from a matched bank entry"},
 	{"known_material", KindBool, "at least one file matched a positive hash-bank entry"},
 	{"series_match", KindBool, "a file matched an entry linked to a series (victim identification)"},
+	{"unidentified_series", KindBool, "a file matched a series whose child is not (or not fully) identified: a child who may still be abused"},
+	{"identified_series", KindBool, "a file matched a series whose victims are all identified"},
 	{"all_files_viral", KindBool, "the report has files and every one matched a viral or potential-meme entry"},
 	{"batched", KindBool, "the report is a batched report (many otherwise individual reports)"},
 	{"hours_since_incident", KindNumber, "hours between the incident and the report's arrival (unknown: a very large number)"},
@@ -153,8 +158,10 @@ func (r *Rule) Validate() error {
 		}
 	case Informational:
 		r.Level = INFO
+	case Flag:
+		r.Level = ""
 	default:
-		return fmt.Errorf("rule %s: the effect is %q or %q", r.ID, Raise, Informational)
+		return fmt.Errorf("rule %s: the effect is %q, %q or %q", r.ID, Raise, Informational, Flag)
 	}
 	for _, c := range r.Conditions {
 		s, ok := signal(c.Signal)
@@ -211,6 +218,8 @@ type Facts struct {
 	Classifications       []string
 	KnownMaterial         bool
 	SeriesMatch           bool
+	UnidentifiedSeries    bool
+	IdentifiedSeries      bool
 	AllFilesViral         bool
 	Batched               bool
 	HoursSinceIncident    float64
@@ -237,6 +246,10 @@ func (f *Facts) value(name string) (b bool, text string, num float64, set []stri
 		b = f.KnownMaterial
 	case "series_match":
 		b = f.SeriesMatch
+	case "unidentified_series":
+		b = f.UnidentifiedSeries
+	case "identified_series":
+		b = f.IdentifiedSeries
 	case "all_files_viral":
 		b = f.AllFilesViral
 	case "batched":
@@ -401,8 +414,10 @@ func DefaultRules() []Rule {
 			Conditions: []Condition{c("report_annotation", OpHas, "minor_to_minor")}},
 		{ID: "young-victim", Name: "A victim under 13 is known", Effect: Raise, Level: P2, Enabled: true,
 			Conditions: []Condition{c("victim_age", OpGe, "0"), c("victim_age", OpLt, "13")}},
-		{ID: "unidentified-series", Name: "A file matches a series of a child (victim identification)", Effect: Raise, Level: P2, Enabled: true,
-			Conditions: []Condition{c("series_match", OpIs, "true")}},
+		{ID: "unidentified-series", Name: "A file matches the series of a child not yet identified", Effect: Raise, Level: P2, Enabled: true,
+			Conditions: []Condition{c("unidentified_series", OpIs, "true")}},
+		{ID: "identified-series", Name: "A file matches the series of an identified victim", Effect: Flag, Enabled: true,
+			Conditions: []Condition{c("identified_series", OpIs, "true")}},
 		{ID: "repeat-subject", Name: "The same identifiers appear in 3 or more other reports", Effect: Raise, Level: P2, Enabled: true,
 			Conditions: []Condition{c("prior_reports", OpGe, "3"), c("actionable_identifiers", OpIs, "true")}},
 		{ID: "prepubescent-recent", Name: "Prepubescent sex-act imagery uploaded within 30 days, with identifiers", Effect: Raise, Level: P2, Enabled: true,

@@ -104,9 +104,12 @@ func TestRuleTable(t *testing.T) {
 		{"older victim", func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
 			r.Victims = []haven.Involved{{Role: haven.RoleVictim, Person: &haven.Person{Age: ptr(15)}}}
 		}, P3, []string{"actionable"}, nil},
-		{"series match", func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
+		{"unidentified series match", func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
 			*m = append(*m, MatchFact{FileID: "f1", SeriesID: "series-7"})
 		}, P2, []string{"unidentified-series", "actionable"}, nil},
+		{"identified series match: a flag, not a raise", func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
+			*m = append(*m, MatchFact{FileID: "f1", SeriesID: "series-8", SeriesIdentified: true})
+		}, P3, []string{"identified-series", "actionable"}, nil},
 		{"repeat subject", func(_ *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, linked *int) {
 			*linked = 3
 		}, P2, []string{"repeat-subject", "actionable"}, nil},

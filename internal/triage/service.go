@@ -63,6 +63,13 @@ type Locator interface {
 	LocateCountry(ctx context.Context, reportID int64) (string, error)
 }
 
+// SeriesStatus tells whether every victim of a series (by its code) is
+// identified (internal/victimid). Without one, every series counts as
+// unidentified: a match then raises the priority, the safe side.
+type SeriesStatus interface {
+	SeriesIdentified(ctx context.Context, tx *store.Tx, code string) (bool, error)
+}
+
 // Service is the triage service.
 type Service struct {
 	store   *store.Store
@@ -72,7 +79,11 @@ type Service struct {
 	opt     Options
 	linker  Linker
 	locator Locator
+	series  SeriesStatus
 }
+
+// SetSeriesStatus plugs victim identification into evaluation.
+func (s *Service) SetSeriesStatus(st SeriesStatus) { s.series = st }
 
 // New returns the service.
 func New(s *store.Store, a *audit.Log, clock haven.Clock, log *slog.Logger, opt Options) *Service {
@@ -230,7 +241,7 @@ func diffRules(old, cur []Rule) (added, removed, changed []string) {
 }
 
 // matchFacts reads the positive matches of a report's files.
-func matchFacts(ctx context.Context, tx *store.Tx, reportID int64) ([]MatchFact, error) {
+func (s *Service) matchFacts(ctx context.Context, tx *store.Tx, reportID int64) ([]MatchFact, error) {
 	ms, err := tx.FileMatches(ctx, reportID)
 	if err != nil {
 		return nil, err
@@ -248,7 +259,13 @@ func matchFacts(ctx context.Context, tx *store.Tx, reportID int64) ([]MatchFact,
 		if b.Negative || !e.Live() || !b.Enabled {
 			continue
 		}
-		out = append(out, MatchFact{FileID: m.FileID, Classification: e.Classification, SeriesID: e.SeriesID, Viral: e.Viral, Meme: e.PotentialMeme})
+		mf := MatchFact{FileID: m.FileID, Classification: e.Classification, SeriesID: e.SeriesID, Viral: e.Viral, Meme: e.PotentialMeme}
+		if e.SeriesID != "" && s.series != nil {
+			if mf.SeriesIdentified, err = s.series.SeriesIdentified(ctx, tx, e.SeriesID); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, mf)
 	}
 	return out, nil
 }
@@ -292,7 +309,7 @@ func (s *Service) Triage(ctx context.Context, reportID int64, why string) error 
 		if err != nil {
 			return err
 		}
-		matches, err := matchFacts(ctx, tx, reportID)
+		matches, err := s.matchFacts(ctx, tx, reportID)
 		if err != nil {
 			return err
 		}

@@ -10,7 +10,7 @@ import (
 //
 //	id | name | effect | on/off | condition; condition; …
 //
-// where effect is "raise P1" (P2, P3) or "informational", and a condition
+// where effect is "raise P1" (P2, P3), "informational" or "flag", and a condition
 // is "signal op value", e.g. "victim_age < 13" or "file_annotation has
 // infant". Lines starting with # are comments.
 func FormatRules(rules []Rule) string {
@@ -58,8 +58,10 @@ func ParseRules(text string) ([]Rule, error) {
 			r.Effect, r.Level = Raise, Level(strings.ToUpper(eff[1]))
 		case len(eff) == 1 && eff[0] == string(Informational):
 			r.Effect = Informational
+		case len(eff) == 1 && eff[0] == string(Flag):
+			r.Effect = Flag
 		default:
-			return nil, fail("the effect is \"raise P1\", \"raise P2\", \"raise P3\" or \"informational\"")
+			return nil, fail("the effect is \"raise P1\", \"raise P2\", \"raise P3\", \"informational\" or \"flag\"")
 		}
 		switch f[3] {
 		case "on":
