@@ -60,7 +60,7 @@ func (s *Server) userNames(ctx context.Context, a haven.Actor) map[string]string
 
 func (s *Server) queuePage(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
-	f := triage.QueueFilter{Source: q.Get("source"), ESPID: q.Get("esp"), Country: strings.ToUpper(q.Get("country")),
+	f := triage.QueueFilter{Program: q.Get("program"), Source: q.Get("source"), ESPID: q.Get("esp"), Country: strings.ToUpper(q.Get("country")),
 		Priority: q.Get("priority"), Closed: q.Get("closed") == "1", Group: q.Get("group"), Limit: 50}
 	if q.Get("mine") == "1" {
 		f.ClaimedBy = r.actor.UserID

@@ -119,6 +119,7 @@ func (tx *Tx) Work(ctx context.Context, reportID int64, lock bool) (*Work, error
 // QueueFilter selects and pages a queue. Rows come P1 first, then oldest.
 type QueueFilter struct {
 	Closed    bool // the closed reports instead of the open ones
+	Program   string
 	Source    string
 	ESPID     string
 	Country   string
@@ -149,6 +150,9 @@ func (tx *Tx) Queue(ctx context.Context, f QueueFilter) ([]*QueueRow, error) {
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Program != "" {
+		add("w.program = $%d", f.Program)
 	}
 	if f.Source != "" {
 		add("w.source = $%d", f.Source)
