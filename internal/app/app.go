@@ -26,12 +26,14 @@ import (
 	"github.com/haven-hotline/haven/internal/intake"
 	"github.com/haven-hotline/haven/internal/jobs"
 	"github.com/haven-hotline/haven/internal/keys"
+	"github.com/haven-hotline/haven/internal/lab"
 	"github.com/haven-hotline/haven/internal/referral"
 	"github.com/haven-hotline/haven/internal/secret"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/store/postgres"
 	"github.com/haven-hotline/haven/internal/store/sqlite"
 	"github.com/haven-hotline/haven/internal/triage"
+	"github.com/haven-hotline/haven/internal/victimid"
 	"github.com/haven-hotline/haven/internal/viewer"
 )
 
@@ -54,12 +56,16 @@ type App struct {
 	Jobs     *jobs.Client
 	// Referrals refers reports to agencies and serves the agency portal.
 	Referrals *referral.Service
+	// VictimID keeps series and victims and answers identification requests.
+	VictimID *victimid.Service
 	// Viewer shows report files safely: renditions, reveals, exposure.
 	Viewer *viewer.Service
 	// Identifiers links reports by the identifiers they share.
 	Identifiers *identifiers.Service
 	// Geo places reports in a country and region.
 	Geo *geo.Service
+	// Lab is the unidentified-series workboard and the redacted lab.
+	Lab *lab.Service
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -126,7 +132,24 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Triage.SetLinker(linker{ids: a.Identifiers, store: a.Store})
 	a.Triage.SetLocator(locator{geo: a.Geo})
 	a.Referrals.SetAfterRefer(a.markReferred)
+	a.VictimID = victimid.New(a.Store, a.Audit, a.Clock, log.With("component", "victimid"), a.Hashes)
+	a.VictimID.SetJobs(enq, 0)
+	a.Triage.SetSeriesStatus(a.VictimID)
 	a.Viewer.SetAgencyAccess(a.Referrals.AgencyCanSee)
+	a.Lab = lab.New(a.Store, a.Audit, a.Custody, a.Clock, log.With("component", "lab"), lab.Options{LegalGate: cfg.LegalGate})
+	a.Lab.SetIdentified(func(ctx context.Context) (map[string]bool, error) {
+		done := map[string]bool{}
+		err := a.Store.View(ctx, func(tx *store.Tx) error {
+			rows, err := tx.ListSeries(ctx)
+			for _, r := range rows {
+				if victimid.DeriveStatus(r.Series.Status, r.Victims, r.Identified) == victimid.StatusIdentified {
+					done[r.Code] = true
+				}
+			}
+			return err
+		})
+		return done, err
+	})
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}
@@ -277,6 +300,7 @@ func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
 	river.AddWorker(w, &evidenceScrub{a: a})
 	periodic := a.Intake.RegisterJobs(w)
 	a.Hashes.RegisterJobs(w)
+	a.VictimID.RegisterJobs(w)
 	a.Viewer.RegisterJobs(w)
 	periodic = append(periodic, a.Triage.RegisterJobs(w)...)
 	periodic = append(periodic,

@@ -196,8 +196,13 @@ func navFor(a haven.Actor, current string) []navItem {
 	add("/app/identifiers", "Identifiers", a.Can(haven.PermIdentifiers))
 	add("/app/phone", "Phone intake", a.Can(haven.PermPhoneIntake))
 	add("/app/banks", "Hash banks", a.Can(haven.PermReadBanks))
+	add("/app/victims", "Victim ID", a.Can(haven.PermSeriesRead))
+	add("/app/workboard", "Workboard", a.Can(haven.PermSeriesRead))
+	add("/app/victims/notifications", "Victim notifications", a.Can(haven.PermNotifications) && !a.Can(haven.PermSeriesRead))
+	add("/app/victims/stats", "Victim-ID statistics", a.Can(haven.PermVictimIDStats) && !a.Can(haven.PermSeriesRead))
 	for _, pr := range programs {
-		if pr.Slug == "reports" || pr.Slug == "referrals" || (pr.Slug == "hashes" && a.Can(haven.PermReadBanks)) {
+		if pr.Slug == "reports" || pr.Slug == "referrals" || (pr.Slug == "hashes" && a.Can(haven.PermReadBanks)) ||
+			(pr.Slug == "victims" && a.Can(haven.PermSeriesRead)) {
 			continue
 		}
 		add("/app/programs/"+pr.Slug, pr.Short, a.Can(haven.PermStaffHome))
@@ -209,6 +214,8 @@ func navFor(a haven.Actor, current string) []navItem {
 	add("/app/exposure", "Exposure", a.Can(haven.PermExposureReport))
 	add("/app/audit", "Audit", a.Can(haven.PermReadAudit))
 	add("/le/referrals", "Referrals", a.Can(haven.PermLEReferrals))
+	add("/le/identification", "Identification requests", a.Can(haven.PermIDRequest))
+	add("/le/lab", "Redacted lab", a.Can(haven.PermLabView))
 	return items
 }
 

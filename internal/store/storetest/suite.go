@@ -38,7 +38,9 @@ func Run(t *testing.T, open Opener) {
 		{"Identifiers", testIdentifiers},
 		{"Viewer", testViewer},
 		{"Referrals", testReferrals},
+		{"VictimID", testVictimID},
 		{"PutHashEntries", testPutHashEntries},
+		{"Lab", testLab},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
