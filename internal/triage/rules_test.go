@@ -288,3 +288,80 @@ func TestRulesText(t *testing.T) {
 		}
 	}
 }
+
+// TestEverySignal: for each signal of the catalogue, a rule on it fires
+// for a report that has the fact and not for the base report, with the
+// fact computed from the report by FactsOf (not set by hand).
+func TestEverySignal(t *testing.T) {
+	cases := map[string]struct {
+		cond   Condition
+		change func(r *haven.Report, files *[]*haven.ReportFile, m *[]MatchFact, linked *int)
+	}{
+		"escalate": {Condition{"escalate", OpIs, "true"}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			r.Incident.Escalate = ptr("now")
+		}},
+		"incident_type": {Condition{"incident_type", OpEq, string(haven.IncidentSexTrafficking)}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			r.Incident.Type = haven.IncidentSexTrafficking
+		}},
+		"report_annotation": {Condition{"report_annotation", OpHas, "csam_solicitation"}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			reportAnnotations(r).CSAMSolicitation = true
+		}},
+		"file_annotation": {Condition{"file_annotation", OpHas, "generative_ai"}, func(_ *haven.Report, f *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			annotations(*f).GenerativeAI = true
+		}},
+		"industry_classification": {Condition{"industry_classification", OpHas, "B2"}, func(_ *haven.Report, f *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			fileDetails(*f).IndustryClassification = "b2"
+		}},
+		"known_material": {Condition{"known_material", OpIs, "true"}, func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
+			*m = append(*m, MatchFact{FileID: "f1"})
+		}},
+		"series_match": {Condition{"series_match", OpIs, "true"}, func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
+			*m = append(*m, MatchFact{FileID: "f1", SeriesID: "s", SeriesIdentified: true})
+		}},
+		"unidentified_series": {Condition{"unidentified_series", OpIs, "true"}, func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
+			*m = append(*m, MatchFact{FileID: "f1", SeriesID: "s"})
+		}},
+		"identified_series": {Condition{"identified_series", OpIs, "true"}, func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
+			*m = append(*m, MatchFact{FileID: "f1", SeriesID: "s", SeriesIdentified: true})
+		}},
+		"all_files_viral": {Condition{"all_files_viral", OpIs, "true"}, func(_ *haven.Report, _ *[]*haven.ReportFile, m *[]MatchFact, _ *int) {
+			*m = append(*m, MatchFact{FileID: "f1", Meme: true})
+		}},
+		"batched": {Condition{"batched", OpIs, "true"}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			r.BatchedReason = "VIRAL_POTENTIAL_MEME"
+		}},
+		"hours_since_incident": {Condition{"hours_since_incident", OpLt, "2"}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			r.Incident.DateTime = received.Add(-time.Hour)
+		}},
+		"victim_age": {Condition{"victim_age", OpEq, "9"}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			r.Victims = []haven.Involved{{Role: haven.RoleVictim, Person: &haven.Person{Age: ptr(9)}}}
+		}},
+		"actionable_identifiers": {Condition{"actionable_identifiers", OpIs, "false"}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) { r.Reported = nil }},
+		"prior_reports":          {Condition{"prior_reports", OpGe, "5"}, func(_ *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, linked *int) { *linked = 5 }},
+		"files": {Condition{"files", OpEq, "2"}, func(_ *haven.Report, f *[]*haven.ReportFile, _ *[]MatchFact, _ *int) {
+			*f = append(*f, &haven.ReportFile{ID: "f2"})
+		}},
+		"source": {Condition{"source", OpEq, "phone"}, func(r *haven.Report, _ *[]*haven.ReportFile, _ *[]MatchFact, _ *int) { r.Source = haven.SourcePhone }},
+	}
+	for _, sig := range Signals {
+		tc, ok := cases[sig.Name]
+		if !ok {
+			t.Errorf("signal %s has no case", sig.Name)
+			continue
+		}
+		rule := []Rule{{ID: "probe", Name: "probe", Effect: Raise, Level: P1, Enabled: true, Conditions: []Condition{tc.cond}}}
+		if err := ValidateRules(rule); err != nil {
+			t.Fatalf("%s: %v", sig.Name, err)
+		}
+		r, files := base()
+		if got := Evaluate(rule, FactsOf(r, files, nil, 0)); got.Level == P1 {
+			t.Errorf("%s: fired on the base report", sig.Name)
+		}
+		var m []MatchFact
+		linked := 0
+		tc.change(r, &files, &m, &linked)
+		if got := Evaluate(rule, FactsOf(r, files, m, linked)); got.Level != P1 {
+			t.Errorf("%s: did not fire on a report with the fact", sig.Name)
+		}
+	}
+}
