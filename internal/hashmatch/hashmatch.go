@@ -406,6 +406,9 @@ func (s *Service) Match(ctx context.Context, q Query) (*Outcome, error) {
 			qShare: v.score.Query, tShare: v.score.Target})
 	}
 	out := &Outcome{}
+	if len(hits) == 0 {
+		return out, nil // most queries: no database transaction at all
+	}
 	seen := map[int64]bool{}
 	err := s.store.View(ctx, func(tx *store.Tx) error {
 		for _, h := range hits {
