@@ -4,18 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"image"
 	"io"
-	"net"
-	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/haven-hotline/haven/internal/ffinput"
 )
 
 // Video strips are made by ffmpeg, run as a subprocess that reads the
@@ -96,30 +94,15 @@ func VideoStrip(ctx context.Context, r io.Reader, size int64, reopen func() (io.
 	return Strip(frames), len(frames), nil
 }
 
-// sampleFromMemory serves data to ffmpeg over loopback HTTP, at a path of
-// 128 random bits, for the length of one run.
+// sampleFromMemory serves data to ffmpeg over loopback HTTP for the
+// length of one run (ffinput.Serve).
 func sampleFromMemory(ctx context.Context, data []byte, opt VideoOptions) ([]*image.Gray, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := ffinput.Serve(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
-		return nil, fmt.Errorf("video strip: loopback listener: %w", err)
+		return nil, fmt.Errorf("video strip: %w", err)
 	}
-	var token [16]byte
-	rand.Read(token[:])
-	path := "/" + hex.EncodeToString(token[:])
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if req.URL.Path != path || (req.Method != http.MethodGet && req.Method != http.MethodHead) {
-				http.NotFound(w, req)
-				return
-			}
-			w.Header().Set("Content-Type", "application/octet-stream")
-			http.ServeContent(w, req, "", time.Time{}, bytes.NewReader(data))
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-	return sampleFrames(ctx, "http://"+ln.Addr().String()+path, "http,tcp", nil, opt)
+	defer stop()
+	return sampleFrames(ctx, url, ffinput.Protocols, nil, opt)
 }
 
 // sampleFrames runs ffmpeg on input and keeps up to StripFrames evenly
@@ -229,7 +212,7 @@ func (s *sampler) pick(n int) []*image.Gray {
 // and the pixels.
 func (s *sampler) read(br *bufio.Reader) error {
 	for {
-		w, h, err := readPAMHeader(br)
+		w, h, err := ffinput.ReadPAMHeader(br, 1, TileSide)
 		if err == io.EOF {
 			return nil
 		}
@@ -241,43 +224,6 @@ func (s *sampler) read(br *bufio.Reader) error {
 			return fmt.Errorf("short frame %d: %w", s.n, err)
 		}
 		s.add(g)
-	}
-}
-
-func readPAMHeader(br *bufio.Reader) (w, h int, err error) {
-	line, err := br.ReadString('\n')
-	if err == io.EOF && line == "" {
-		return 0, 0, io.EOF
-	}
-	if err != nil || line != "P7\n" {
-		return 0, 0, fmt.Errorf("bad PAM magic %q", line)
-	}
-	depth, maxval := 0, 0
-	for n := 0; ; n++ {
-		if n > 16 {
-			return 0, 0, errors.New("PAM header too long")
-		}
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return 0, 0, fmt.Errorf("PAM header: %w", err)
-		}
-		key, val, _ := strings.Cut(strings.TrimSpace(line), " ")
-		num := func() int { x, _ := strconv.Atoi(val); return x }
-		switch key {
-		case "WIDTH":
-			w = num()
-		case "HEIGHT":
-			h = num()
-		case "DEPTH":
-			depth = num()
-		case "MAXVAL":
-			maxval = num()
-		case "ENDHDR":
-			if depth != 1 || maxval != 255 || w <= 0 || h <= 0 || w > TileSide || h > TileSide {
-				return 0, 0, fmt.Errorf("unexpected PAM frame %dx%d depth %d maxval %d", w, h, depth, maxval)
-			}
-			return w, h, nil
-		}
 	}
 }
 

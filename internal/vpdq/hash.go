@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/haven-hotline/haven/internal/ffinput"
 	"github.com/haven-hotline/haven/internal/pdq"
 )
 
@@ -242,7 +243,7 @@ func readFrames(rd io.Reader, opt Options) (*Video, error) {
 	v := &Video{}
 	var img *image.NRGBA
 	for {
-		w, h, err := readPAMHeader(br, opt.MaxDim)
+		w, h, err := ffinput.ReadPAMHeader(br, 4, opt.MaxDim)
 		if err == io.EOF {
 			return v, nil
 		}
@@ -265,45 +266,6 @@ func readFrames(rd io.Reader, opt Options) (*Video, error) {
 		}
 		i := len(v.Frames)
 		v.Frames = append(v.Frames, Frame{Index: i, Second: float64(i) * SecondsPerFrame, Hash: hash, Quality: q})
-	}
-}
-
-// readPAMHeader parses the header ffmpeg's pam encoder writes for RGBA:
-// "P7\nWIDTH w\nHEIGHT h\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n".
-func readPAMHeader(br *bufio.Reader, maxDim int) (w, h int, err error) {
-	line, err := br.ReadString('\n')
-	if err == io.EOF && line == "" {
-		return 0, 0, io.EOF
-	}
-	if err != nil || line != "P7\n" {
-		return 0, 0, fmt.Errorf("bad PAM magic %q", line)
-	}
-	depth, maxval := 0, 0
-	for n := 0; ; n++ {
-		if n > 16 {
-			return 0, 0, errors.New("PAM header too long")
-		}
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return 0, 0, fmt.Errorf("PAM header: %v", err)
-		}
-		key, val, _ := strings.Cut(strings.TrimSpace(line), " ")
-		num := func() int { x, _ := strconv.Atoi(val); return x }
-		switch key {
-		case "WIDTH":
-			w = num()
-		case "HEIGHT":
-			h = num()
-		case "DEPTH":
-			depth = num()
-		case "MAXVAL":
-			maxval = num()
-		case "ENDHDR":
-			if depth != 4 || maxval != 255 || w <= 0 || h <= 0 || w > maxDim || h > maxDim {
-				return 0, 0, fmt.Errorf("unexpected PAM frame %dx%d depth %d maxval %d", w, h, depth, maxval)
-			}
-			return w, h, nil
-		}
 	}
 }
 
