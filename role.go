@@ -116,6 +116,26 @@ const (
 	PermLabSanitise   Permission = "lab.sanitise"     // mask renditions and publish them to the redacted lab
 	PermLabView       Permission = "lab.view"         // browse the redacted lab (sanitised renditions only)
 	PermVictimIDStats Permission = "victimid.stats"   // the clearinghouse's victim-identification statistics
+
+	// Sex-offender tracking (issue 7). Offender records are read by
+	// offender analysts and administrators only, every read audited; LE
+	// users see only their own locate requests and what is delivered.
+	PermOffenderRead   Permission = "offenders.read"    // see registry records, timelines, compliance lists, links
+	PermOffenderManage Permission = "offenders.manage"  // edit records, run imports and mappings, work locate requests, confirm links
+	PermIncidents      Permission = "incidents.record"  // record attempted abductions and other incidents used for linkage
+	PermSurveys        Permission = "offenders.surveys" // enter and compute the registry surveys behind the public counts
+	PermLocateRequest  Permission = "le.locate"         // an agency's users: ask for help locating an offender; read the report delivered
+
+	// Casework and family support (issue 8). Every read of a child's
+	// record is audited; volunteers are not users (coordinators act for them).
+	PermCaseRead       Permission = "cases.read"       // see missing-child and trafficking cases, plans, timelines
+	PermCaseManage     Permission = "cases.manage"     // open and work cases, indicators, recovery plans, tasks
+	PermHopeBags       Permission = "cases.hopebags"   // Hope Bag inventory, restocking and distribution
+	PermAssistanceWork Permission = "cases.assistance" // triage, assign and answer assistance requests
+	PermLECases        Permission = "le.cases"         // an agency's users: cases shared with the agency; assistance requests
+	PermSupport        Permission = "support.manage"   // volunteers, family support requests, matching, introductions
+	PermProvidersRead  Permission = "providers.read"   // see the provider network
+	PermProviders      Permission = "providers.manage" // edit providers, import/export HSDS, refer families to providers
 )
 
 var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
@@ -171,6 +191,23 @@ var grants = map[Permission][]Role{
 	PermLabSanitise:    {RoleVictimID},
 	PermLabView:        {RoleLE},
 	PermVictimIDStats:  {RoleAdmin, RoleSupervisor, RoleVictimID},
+
+	// Issue 7.
+	PermOffenderRead:   {RoleAdmin, RoleOffender},
+	PermOffenderManage: {RoleOffender},
+	PermIncidents:      {RoleOffender, RoleCasework, RoleSupervisor},
+	PermSurveys:        {RoleOffender, RoleSupervisor},
+	PermLocateRequest:  {RoleLE},
+
+	// Issue 8.
+	PermCaseRead:       {RoleAdmin, RoleSupervisor, RoleCasework},
+	PermCaseManage:     {RoleCasework},
+	PermHopeBags:       {RoleCasework, RoleSupport},
+	PermAssistanceWork: {RoleCasework, RoleSupervisor},
+	PermLECases:        {RoleLE},
+	PermSupport:        {RoleSupport},
+	PermProvidersRead:  {RoleAdmin, RoleSupervisor, RoleCasework, RoleSupport},
+	PermProviders:      {RoleSupport, RoleCasework},
 }
 
 // Permissions lists every permission, sorted.

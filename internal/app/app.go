@@ -150,6 +150,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		})
 		return done, err
 	})
+	// Issue 7 (offender tracking) services are built here.
+
+	// Issue 8 (casework) services are built here.
+
+	// Issue 8 (family support and providers) services are built here.
+
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}

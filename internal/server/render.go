@@ -200,9 +200,15 @@ func navFor(a haven.Actor, current string) []navItem {
 	add("/app/workboard", "Workboard", a.Can(haven.PermSeriesRead))
 	add("/app/victims/notifications", "Victim notifications", a.Can(haven.PermNotifications) && !a.Can(haven.PermSeriesRead))
 	add("/app/victims/stats", "Victim-ID statistics", a.Can(haven.PermVictimIDStats) && !a.Can(haven.PermSeriesRead))
+	add("/app/offenders", "Offenders", a.Can(haven.PermOffenderRead))
+	add("/app/cases", "Cases", a.Can(haven.PermCaseRead))
+	add("/app/hopebags", "Hope Bags", a.Can(haven.PermHopeBags) && !a.Can(haven.PermCaseRead))
+	add("/app/support", "Family support", a.Can(haven.PermSupport))
+	add("/app/providers", "Providers", a.Can(haven.PermProvidersRead) && !a.Can(haven.PermSupport))
 	for _, pr := range programs {
 		if pr.Slug == "reports" || pr.Slug == "referrals" || (pr.Slug == "hashes" && a.Can(haven.PermReadBanks)) ||
-			(pr.Slug == "victims" && a.Can(haven.PermSeriesRead)) {
+			(pr.Slug == "victims" && a.Can(haven.PermSeriesRead)) || (pr.Slug == "offenders" && a.Can(haven.PermOffenderRead)) ||
+			(pr.Slug == "cases" && a.Can(haven.PermCaseRead)) || (pr.Slug == "support" && a.Can(haven.PermSupport)) {
 			continue
 		}
 		add("/app/programs/"+pr.Slug, pr.Short, a.Can(haven.PermStaffHome))
@@ -216,6 +222,8 @@ func navFor(a haven.Actor, current string) []navItem {
 	add("/le/referrals", "Referrals", a.Can(haven.PermLEReferrals))
 	add("/le/identification", "Identification requests", a.Can(haven.PermIDRequest))
 	add("/le/lab", "Redacted lab", a.Can(haven.PermLabView))
+	add("/le/locate", "Locate requests", a.Can(haven.PermLocateRequest))
+	add("/le/cases", "Cases and assistance", a.Can(haven.PermLECases))
 	return items
 }
 
