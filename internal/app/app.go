@@ -137,6 +137,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Triage.SetSeriesStatus(a.VictimID)
 	a.Viewer.SetAgencyAccess(a.Referrals.AgencyCanSee)
 	a.Lab = lab.New(a.Store, a.Audit, a.Custody, a.Clock, log.With("component", "lab"), lab.Options{LegalGate: cfg.LegalGate})
+	a.Lab.SetExposure(func(ctx context.Context, tx *store.Tx, act haven.Actor, fileID string) error {
+		_, err := a.Viewer.ChargeWorkView(ctx, tx, act, fileID)
+		return err
+	})
 	a.Lab.SetIdentified(func(ctx context.Context) (map[string]bool, error) {
 		done := map[string]bool{}
 		err := a.Store.View(ctx, func(tx *store.Tx) error {

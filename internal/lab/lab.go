@@ -49,6 +49,11 @@ type Options struct {
 // provide it.
 type Identified func(ctx context.Context) (map[string]bool, error)
 
+// Exposure counts one view of an unblurred working picture against the
+// analyst's exposure budget, in the caller's transaction, or refuses it
+// (the budget is spent or a break is due). The viewer provides it.
+type Exposure func(ctx context.Context, tx *store.Tx, a haven.Actor, fileID string) error
+
 // Service is the workboard and the redacted lab.
 type Service struct {
 	store   *store.Store
@@ -60,6 +65,7 @@ type Service struct {
 
 	mu         sync.Mutex
 	identified Identified
+	exposure   Exposure
 }
 
 // New returns the service.
@@ -71,6 +77,14 @@ func New(s *store.Store, l *audit.Log, c *custody.Service, clock haven.Clock, lo
 		opt.MaxSide = DefaultMaxSide
 	}
 	return &Service{store: s, audit: l, custody: c, clock: clock, log: log, opt: opt}
+}
+
+// SetExposure sets how working pictures count against exposure. Until it
+// is set, they are not counted; a server always sets it.
+func (s *Service) SetExposure(f Exposure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.exposure = f
 }
 
 // SetIdentified sets how the workboard learns that a series is
@@ -511,7 +525,8 @@ func (s *Service) reduced(ctx context.Context, a haven.Actor, f *haven.ReportFil
 
 // WorkImage returns the working image of a series file for an analyst to
 // draw masks on: the original reduced, in colour, unblurred, as PNG. It is
-// made in memory and never stored. The view is audited.
+// made in memory and never stored. The view is audited and counts against
+// the analyst's exposure budget (see SetExposure), which may refuse it.
 func (s *Service) WorkImage(ctx context.Context, a haven.Actor, code string, reportID int64, fileID string) ([]byte, error) {
 	if !a.Can(haven.PermLabSanitise) {
 		return nil, haven.ErrNotFound
@@ -527,7 +542,15 @@ func (s *Service) WorkImage(ctx context.Context, a haven.Actor, code string, rep
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	charge := s.exposure
+	s.mu.Unlock()
 	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		if charge != nil {
+			if err := charge(ctx, tx, a, fileID); err != nil {
+				return err
+			}
+		}
 		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "lab.work_view", ObjectType: "report_file", ObjectID: fileID,
 			Purpose: "masking a series picture for the redacted lab", Details: map[string]string{"series": code, "report": ref(reportID)}})
 	})

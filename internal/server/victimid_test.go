@@ -260,3 +260,39 @@ func TestIdentificationRequestFiles(t *testing.T) {
 		t.Errorf("report page:\n%s", p.Body)
 	}
 }
+
+// TestVictimFormsKeepInput: a series or victim record that cannot be
+// saved comes back as the form with the message beside the field and
+// the values typed, not as an error page; nothing is saved.
+func TestVictimFormsKeepInput(t *testing.T) {
+	env := haventest.Start(t, "sqlite")
+	vid := env.NewUser(t, "vid-forms@example.org", haven.RoleVictimID, "")
+	c := env.Client(t)
+	c.Login(vid)
+	r := c.Post("/app/victims/records", url.Values{"id": {"V-FORM-1"}, "series": {"SERIES-FORM"}, "identified_on": {"31/12/2025"},
+		"officer_name": {"Officer Example"}, "notify": {"prosecution_only"}})
+	if r.StatusCode != http.StatusBadRequest && r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid date: status %d, want 400 or 422", r.StatusCode)
+	}
+	for _, want := range []string{`class="field-error">give the date as YYYY-MM-DD`, `value="V-FORM-1"`, `value="Officer Example"`,
+		`<option value="prosecution_only" selected>`} {
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("victim form: no %q in the page", want)
+		}
+	}
+	r = c.Post("/app/victims/records", url.Values{"id": {"V-FORM-1"}, "approx_age": {"twelve"}})
+	if !strings.Contains(r.Body, `class="field-error">give the approximate age at production as a whole number of years`) {
+		t.Errorf("age: status %d, no field error", r.StatusCode)
+	}
+	r = c.Post("/app/victims/series", url.Values{"code": {"SERIES-FORM"}, "name": {"Form series"}, "status": {"halfway"}})
+	if r.StatusCode >= 500 || r.StatusCode < 400 || !strings.Contains(r.Body, `class="field-error">choose identified, partially, unidentified or derived`) ||
+		!strings.Contains(r.Body, `value="Form series"`) {
+		t.Errorf("series form: status %d", r.StatusCode)
+	}
+	if p := c.Get("/app/victims/records"); strings.Contains(p.Body, "V-FORM-1") {
+		t.Error("the invalid victim record was saved")
+	}
+	if p := c.Get("/app/victims"); strings.Contains(p.Body, "SERIES-FORM") {
+		t.Error("the invalid series was saved")
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/lab"
+	"github.com/haven-hotline/haven/internal/viewer"
 	"github.com/haven-hotline/haven/internal/store"
 )
 
@@ -144,6 +145,11 @@ type labMaskData struct {
 	FileID   string
 	// Base is the path of the file's masking routes.
 	Base string
+	// Meter is the analyst's exposure: the working picture is unblurred
+	// and counts as a minute of it.
+	Meter *viewer.Meter
+	// Refusal, when set, is why the picture is not shown now.
+	Refusal string
 }
 
 func (s *Server) labMaskPage(w http.ResponseWriter, r *request) error {
@@ -156,6 +162,15 @@ func (s *Server) labMaskPage(w http.ResponseWriter, r *request) error {
 	}
 	d := &labMaskData{Code: code, ReportID: id, FileID: fileID,
 		Base: fmt.Sprintf("/app/workboard/%s/reports/%d/files/%s/", url.PathEscape(code), id, fileID)}
+	if d.Meter, err = s.app.Viewer.Meter(r.Context(), r.actor); err != nil {
+		return err
+	}
+	switch {
+	case d.Meter.Left <= 0:
+		d.Refusal = (&viewer.Refusal{Why: "budget"}).Message()
+	case !d.Meter.BreakUntil.IsZero():
+		d.Refusal = (&viewer.Refusal{Why: "break"}).Message()
+	}
 	w.Header().Set("Content-Security-Policy", labCSP)
 	return s.render(w, http.StatusOK, "lab_mask", s.newPage(r, "Mask a picture of series "+code, d))
 }

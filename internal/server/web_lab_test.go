@@ -16,9 +16,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/haven-hotline/haven"
+	"github.com/haven-hotline/haven/internal/config"
 	"github.com/haven-hotline/haven/internal/haventest"
 	"github.com/haven-hotline/haven/internal/lab"
 	"github.com/haven-hotline/haven/internal/store"
+	"github.com/haven-hotline/haven/internal/viewer"
 )
 
 // labSeries matches a report file to a new entry of series code in a
@@ -261,5 +263,47 @@ func TestBrowserWorkboardAndLab(t *testing.T) {
 	}
 	if views == 0 {
 		t.Error("the agency user's view is not audited")
+	}
+}
+
+// TestLabWorkImageCountsAsExposure: the masking page's unblurred working
+// picture counts a minute of revealed media each time it is drawn; once
+// the daily budget is spent it is refused, and the masking page says why
+// instead of showing it.
+func TestLabWorkImageCountsAsExposure(t *testing.T) {
+	env := haventest.StartWith(t, "sqlite", haventest.Options{Config: func(c *config.Config) { c.ExposureDailyBudget = 2 * time.Minute }})
+	ls := newLabSeries(t, env)
+	id, fileID := ls.sighting(t, "SERIES-EXPOSURE")
+	vid := env.NewUser(t, "vid-exposure@example.org", haven.RoleVictimID, "")
+	c := env.Client(t)
+	c.Login(vid)
+	base := fmt.Sprintf("/app/workboard/SERIES-EXPOSURE/reports/%d/files/%s/", id, fileID)
+	meter := func() time.Duration {
+		m, err := env.App.Viewer.Meter(context.Background(), haven.Actor{UserID: vid.ID, Role: haven.RoleVictimID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Today
+	}
+	if got := meter(); got != 0 {
+		t.Fatalf("exposure before any view: %s", got)
+	}
+	for i := 1; i <= 2; i++ {
+		if r := c.Get(base + "work"); r.StatusCode != http.StatusOK {
+			t.Fatalf("working picture %d: %d", i, r.StatusCode)
+		}
+		if got, want := meter(), time.Duration(i)*viewer.WorkView; got != want {
+			t.Errorf("after %d views: exposure %s, want %s", i, got, want)
+		}
+	}
+	if r := c.Get(base + "work"); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "today&#39;s limit of revealed media") {
+		t.Errorf("working picture over budget: %d", r.StatusCode)
+	}
+	if got := meter(); got != 2*viewer.WorkView {
+		t.Errorf("a refused view was counted: %s", got)
+	}
+	p := c.Get(base + "mask")
+	if p.StatusCode != http.StatusOK || !strings.Contains(p.Body, "today&#39;s limit of revealed media") || strings.Contains(p.Body, `id="lab-work"`) {
+		t.Errorf("masking page over budget: %d, the picture is still offered or the reason missing", p.StatusCode)
 	}
 }

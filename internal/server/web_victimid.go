@@ -44,14 +44,23 @@ func (s *Server) victimIDRoutes() []Route {
 	}
 }
 
-func (s *Server) seriesListPage(w http.ResponseWriter, r *request) error {
+// seriesListForm is the series list with its form, for the page and for
+// a form sent back with its errors.
+func (s *Server) seriesListForm(r *request) (*page, error) {
 	rows, err := s.app.VictimID.ListSeries(r.Context(), r.actor)
+	if err != nil {
+		return nil, err
+	}
+	return s.newPage(r, "Series", map[string]any{"Rows": rows, "CanManage": r.actor.Can(haven.PermSeriesManage),
+		"CanVictims": r.actor.Can(haven.PermVictimRead), "CanNotify": r.actor.Can(haven.PermNotifications),
+		"CanStats": r.actor.Can(haven.PermVictimIDStats), "Statuses": []string{"identified", "partially", "unidentified"}}), nil
+}
+
+func (s *Server) seriesListPage(w http.ResponseWriter, r *request) error {
+	p, err := s.seriesListForm(r)
 	if err != nil {
 		return err
 	}
-	p := s.newPage(r, "Series", map[string]any{"Rows": rows, "CanManage": r.actor.Can(haven.PermSeriesManage),
-		"CanVictims": r.actor.Can(haven.PermVictimRead), "CanNotify": r.actor.Can(haven.PermNotifications),
-		"CanStats": r.actor.Can(haven.PermVictimIDStats)})
 	p.Notice = map[string]string{"saved": "The series was saved."}[r.URL.Query().Get("done")]
 	return s.render(w, http.StatusOK, "victimid_series_list", p)
 }
@@ -63,7 +72,14 @@ func (s *Server) seriesSave(w http.ResponseWriter, r *request) error {
 	in := store.Series{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Status: r.PostFormValue("status"),
 		Notes: r.PostFormValue("notes")}
 	if _, err := s.app.VictimID.SaveSeries(r.Context(), r.actor, in); err != nil {
-		return err
+		if statusOf(err) >= 500 || haven.IsKind(err, haven.KindForbidden) {
+			return err
+		}
+		p, perr := s.seriesListForm(r)
+		if perr != nil {
+			return perr
+		}
+		return s.formError(w, r, "victimid_series_list", p, err)
 	}
 	http.Redirect(w, r.Request, "/app/victims?done=saved", http.StatusSeeOther)
 	return nil
@@ -78,13 +94,30 @@ func (s *Server) seriesPage(w http.ResponseWriter, r *request) error {
 		map[string]any{"Series": v, "CanVictims": r.actor.Can(haven.PermVictimRead), "CanNotify": r.actor.Can(haven.PermNotifications)}))
 }
 
-func (s *Server) victimsPage(w http.ResponseWriter, r *request) error {
+// victimsForm is the victim list with its form, for the page and for a
+// form sent back with its errors.
+func (s *Server) victimsForm(r *request) (*page, error) {
 	vs, err := s.app.VictimID.Victims(r.Context(), r.actor)
+	if err != nil {
+		return nil, err
+	}
+	d := map[string]any{"Victims": vs, "CanManage": r.actor.Can(haven.PermSeriesManage),
+		"CanNotify": r.actor.Can(haven.PermNotifications), "Choices": []string{victimid.NotifyNo, victimid.NotifyYes, victimid.NotifyProsecutionOnly}}
+	if r.actor.Can(haven.PermSeriesManage) {
+		ags, err := s.app.Accounts.Agencies(r.Context(), r.actor)
+		if err != nil {
+			return nil, err
+		}
+		d["Agencies"] = ags
+	}
+	return s.newPage(r, "Victims", d), nil
+}
+
+func (s *Server) victimsPage(w http.ResponseWriter, r *request) error {
+	p, err := s.victimsForm(r)
 	if err != nil {
 		return err
 	}
-	p := s.newPage(r, "Victims", map[string]any{"Victims": vs, "CanManage": r.actor.Can(haven.PermSeriesManage),
-		"CanNotify": r.actor.Can(haven.PermNotifications)})
 	p.Notice = map[string]string{"saved": "The victim record was saved."}[r.URL.Query().Get("done")]
 	return s.render(w, http.StatusOK, "victimid_victims", p)
 }
@@ -93,12 +126,34 @@ func (s *Server) victimSave(w http.ResponseWriter, r *request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	age, _ := strconv.Atoi(strings.TrimSpace(r.PostFormValue("approx_age")))
+	err := s.saveVictim(r)
+	if err == nil {
+		http.Redirect(w, r.Request, "/app/victims/records?done=saved", http.StatusSeeOther)
+		return nil
+	}
+	if statusOf(err) >= 500 || haven.IsKind(err, haven.KindForbidden) {
+		return err
+	}
+	p, perr := s.victimsForm(r)
+	if perr != nil {
+		return perr
+	}
+	return s.formError(w, r, "victimid_victims", p, err)
+}
+
+func (s *Server) saveVictim(r *request) error {
 	in := store.Victim{ID: r.PostFormValue("id"), Identified: r.PostFormValue("identified") == "on", AgencyID: r.PostFormValue("agency"),
 		OfficerName: r.PostFormValue("officer_name"), OfficerEmail: r.PostFormValue("officer_email"),
-		OfficerPhone: r.PostFormValue("officer_phone"), ApproxAge: age, Notify: r.PostFormValue("notify"),
+		OfficerPhone: r.PostFormValue("officer_phone"), Notify: r.PostFormValue("notify"),
 		CounselName: r.PostFormValue("counsel_name"), CounselContact: r.PostFormValue("counsel_contact"),
 		Series: strings.Fields(strings.ReplaceAll(r.PostFormValue("series"), ",", " "))}
+	if a := strings.TrimSpace(r.PostFormValue("approx_age")); a != "" {
+		age, err := strconv.Atoi(a)
+		if err != nil {
+			return haven.Invalidf("approx_age", "give the approximate age at production as a whole number of years")
+		}
+		in.ApproxAge = age
+	}
 	if d := strings.TrimSpace(r.PostFormValue("identified_on")); d != "" {
 		t, err := time.Parse("2006-01-02", d)
 		if err != nil {
@@ -106,11 +161,8 @@ func (s *Server) victimSave(w http.ResponseWriter, r *request) error {
 		}
 		in.IdentifiedOn = t
 	}
-	if _, err := s.app.VictimID.SaveVictim(r.Context(), r.actor, in); err != nil {
-		return err
-	}
-	http.Redirect(w, r.Request, "/app/victims/records?done=saved", http.StatusSeeOther)
-	return nil
+	_, err := s.app.VictimID.SaveVictim(r.Context(), r.actor, in)
+	return err
 }
 
 func (s *Server) victimPage(w http.ResponseWriter, r *request) error {

@@ -369,3 +369,34 @@ func (s *Service) ExposureReport(ctx context.Context, a haven.Actor, days int) (
 	})
 	return out, nil
 }
+
+// WorkView is how long one view of an unblurred working picture outside
+// the viewer (the redacted lab's masking page) counts against a person's
+// exposure: the page draws one still picture and sends no heartbeat, so
+// it counts as the first minute of a reveal does.
+const WorkView = FirstMinute
+
+// ChargeWorkView counts one view of an unblurred working picture of a
+// file against the actor's exposure, in the caller's transaction: an
+// interval of WorkView starting now, under a grant ID of its own ("work:"
+// and a new ID) so that it is never confused with a reveal. When the daily
+// budget is spent or a break is due it refuses, as a reveal would, with a
+// *Refusal, and counts nothing.
+func (s *Service) ChargeWorkView(ctx context.Context, tx *store.Tx, a haven.Actor, fileID string) (*Meter, error) {
+	now := s.clock.Now()
+	m, err := s.meter(ctx, tx, a.UserID, now)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Left <= 0:
+		return m, &Refusal{Why: "budget", Until: m.DayEnd, Meter: m}
+	case !m.BreakUntil.IsZero():
+		return m, &Refusal{Why: "break", Until: m.BreakUntil, Meter: m}
+	}
+	if err := tx.StartExposure(ctx, &store.ExposureInterval{ID: haven.NewID(), UserID: a.UserID, GrantID: "work:" + haven.NewID(),
+		FileID: fileID, StartedAt: now, LastSeenAt: now, EndedAt: now.Add(WorkView)}); err != nil {
+		return nil, err
+	}
+	return s.meter(ctx, tx, a.UserID, now)
+}
