@@ -7,15 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/audit"
 	"github.com/haven-hotline/haven/internal/cybertip"
+	"github.com/haven-hotline/haven/internal/facts"
 	"github.com/haven-hotline/haven/internal/store"
 )
 
@@ -27,7 +25,7 @@ const (
 )
 
 // Fact is one labelled value of the summary.
-type Fact struct{ Label, Value string }
+type Fact = facts.Fact
 
 // Section is a titled group of facts.
 type Section struct {
@@ -181,8 +179,7 @@ func (s *Service) fill(ctx context.Context, tx *store.Tx, p *Package, rep *haven
 func sections(r *haven.Report, reporterWithheld bool) []Section {
 	var out []Section
 	add := func(title string, v any) {
-		var rows []Fact
-		flatten("", reflect.ValueOf(v), &rows)
+		rows := facts.Of(v)
 		kept := rows[:0]
 		for _, row := range rows {
 			if row.Label != "Role" {
@@ -201,8 +198,8 @@ func sections(r *haven.Report, reporterWithheld bool) []Section {
 		add("Law enforcement already involved", r.LawEnforcement)
 	}
 	if reporterWithheld {
-		out = append(out, Section{Title: "Reporter", Rows: []Fact{{"Contact details",
-			"Held by the hotline. Ask the hotline through this referral if you need to reach the reporter."}}})
+		out = append(out, Section{Title: "Reporter", Rows: []Fact{{Label: "Contact details",
+			Value: "Held by the hotline. Ask the hotline through this referral if you need to reach the reporter."}}})
 	} else {
 		add("Reporter", r.Reporter)
 	}
@@ -216,93 +213,9 @@ func sections(r *haven.Report, reporterWithheld bool) []Section {
 		add(fmt.Sprintf("Child victim %d", i+1), p)
 	}
 	if r.AdditionalInfo != "" {
-		out = append(out, Section{Title: "Additional information", Rows: []Fact{{"Text", r.AdditionalInfo}}})
+		out = append(out, Section{Title: "Additional information", Rows: []Fact{{Label: "Text", Value: r.AdditionalInfo}}})
 	}
 	return out
-}
-
-// label turns a Go field name into words: "DateTimeDescription" → "Date
-// time description", keeping acronyms together.
-func label(name string) string {
-	var b strings.Builder
-	rs := []rune(name)
-	for i, c := range rs {
-		if i > 0 && unicode.IsUpper(c) && (unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]))) {
-			b.WriteByte(' ')
-			c = unicode.ToLower(c)
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// flatten lists every non-empty field of v as rows.
-//
-// NOTE: the same walk as the staff report page's (internal/server); it is
-// repeated here because the PDF is made outside the HTTP layer.
-func flatten(prefix string, v reflect.Value, rows *[]Fact) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return
-		}
-		switch v.Elem().Kind() {
-		case reflect.Bool:
-			*rows = append(*rows, Fact{prefix, yesNo(v.Elem().Bool())})
-			return
-		case reflect.String:
-			text := v.Elem().String()
-			if text == "" {
-				text = "(yes, no text)"
-			}
-			*rows = append(*rows, Fact{prefix, text})
-			return
-		case reflect.Int:
-			*rows = append(*rows, Fact{prefix, strconv.FormatInt(v.Elem().Int(), 10)})
-			return
-		}
-		flatten(prefix, v.Elem(), rows)
-	case reflect.Struct:
-		if t, ok := v.Interface().(time.Time); ok {
-			if !t.IsZero() {
-				*rows = append(*rows, Fact{prefix, t.UTC().Format("2006-01-02 15:04:05 UTC")})
-			}
-			return
-		}
-		for i := range v.NumField() {
-			name := label(v.Type().Field(i).Name)
-			if prefix != "" {
-				name = prefix + " › " + name
-			}
-			flatten(name, v.Field(i), rows)
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return
-		}
-		for i := range v.Len() {
-			flatten(fmt.Sprintf("%s %d", prefix, i+1), v.Index(i), rows)
-		}
-	case reflect.String:
-		if v.String() != "" {
-			*rows = append(*rows, Fact{prefix, v.String()})
-		}
-	case reflect.Bool:
-		if v.Bool() {
-			*rows = append(*rows, Fact{prefix, "yes"})
-		}
-	case reflect.Int, reflect.Int64:
-		*rows = append(*rows, Fact{prefix, strconv.FormatInt(v.Int(), 10)})
-	case reflect.Float64:
-		*rows = append(*rows, Fact{prefix, strconv.FormatFloat(v.Float(), 'f', -1, 64)})
-	}
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }
 
 // The JSON form of a package.

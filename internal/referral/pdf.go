@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/haven-hotline/haven/internal/facts"
 )
 
 // WritePDF writes the package's summary as an A4 PDF.
@@ -141,18 +143,18 @@ func WritePDF(w io.Writer, p *Package) error {
 		pdf.MultiCell(usable-55, 4, clean(fmt.Sprintf("size %d bytes\nMD5    %s\nSHA-1  %s\nSHA-256 %s", f.Size,
 			hex.EncodeToString(f.MD5), hex.EncodeToString(f.SHA1), hex.EncodeToString(f.SHA256))), "", "L", false)
 		if d := f.Details; d != nil {
-			var facts []string
+			var notes []string
 			if d.IndustryClassification != "" {
-				facts = append(facts, "classification "+d.IndustryClassification)
+				notes = append(notes, "classification "+d.IndustryClassification)
 			}
 			if d.ViewedByESP != nil {
-				facts = append(facts, "viewed by ESP: "+yesNo(*d.ViewedByESP))
+				notes = append(notes, "viewed by ESP: "+facts.YesNo(*d.ViewedByESP))
 			}
 			if d.PubliclyAvailable != nil {
-				facts = append(facts, "publicly available: "+yesNo(*d.PubliclyAvailable))
+				notes = append(notes, "publicly available: "+facts.YesNo(*d.PubliclyAvailable))
 			}
-			if len(facts) > 0 {
-				row("", strings.Join(facts, "; "))
+			if len(notes) > 0 {
+				row("", strings.Join(notes, "; "))
 			}
 		}
 		pdf.Ln(1)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/lab"
-	"github.com/haven-hotline/haven/internal/viewer"
 	"github.com/haven-hotline/haven/internal/store"
+	"github.com/haven-hotline/haven/internal/viewer"
 )
 
 // The unidentified-series workboard and the redacted lab (issue 6, items

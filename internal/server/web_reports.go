@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/cybertip"
+	"github.com/haven-hotline/haven/internal/facts"
 	"github.com/haven-hotline/haven/internal/hashmatch"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/viewer"
@@ -62,93 +61,10 @@ type factSection struct {
 	Rows  []fact
 }
 
-type fact struct{ Label, Value string }
-
-// label turns a Go field name into words: "DateTimeDescription" →
-// "Date time description", keeping acronyms together.
-func label(name string) string {
-	var b strings.Builder
-	rs := []rune(name)
-	for i, c := range rs {
-		if i > 0 && unicode.IsUpper(c) && (unicode.IsLower(rs[i-1]) || (i+1 < len(rs) && unicode.IsLower(rs[i+1]))) {
-			b.WriteByte(' ')
-			c = unicode.ToLower(c)
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// flatten lists every non-empty field of v (structs, pointers, slices) as
-// rows, so the detail page shows every element of a report without a
-// template per element.
-func flatten(prefix string, v reflect.Value, rows *[]fact) {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return
-		}
-		if v.Elem().Kind() == reflect.Bool {
-			*rows = append(*rows, fact{prefix, yesNo(v.Elem().Bool())})
-			return
-		}
-		if v.Elem().Kind() == reflect.String {
-			text := v.Elem().String()
-			if text == "" {
-				text = "(yes, no text)"
-			}
-			*rows = append(*rows, fact{prefix, text})
-			return
-		}
-		flatten(prefix, v.Elem(), rows)
-	case reflect.Struct:
-		if t, ok := v.Interface().(time.Time); ok {
-			if !t.IsZero() {
-				*rows = append(*rows, fact{prefix, t.UTC().Format("2006-01-02 15:04:05 UTC")})
-			}
-			return
-		}
-		for i := range v.NumField() {
-			f := v.Type().Field(i)
-			name := label(f.Name)
-			if prefix != "" {
-				name = prefix + " › " + name
-			}
-			flatten(name, v.Field(i), rows)
-		}
-	case reflect.Slice:
-		if v.Type().Elem().Kind() == reflect.Uint8 {
-			return
-		}
-		for i := range v.Len() {
-			flatten(fmt.Sprintf("%s %d", prefix, i+1), v.Index(i), rows)
-		}
-	case reflect.String:
-		if v.String() != "" {
-			*rows = append(*rows, fact{prefix, v.String()})
-		}
-	case reflect.Bool:
-		if v.Bool() {
-			*rows = append(*rows, fact{prefix, "yes"})
-		}
-	case reflect.Int, reflect.Int64:
-		*rows = append(*rows, fact{prefix, strconv.FormatInt(v.Int(), 10)})
-	case reflect.Float64:
-		*rows = append(*rows, fact{prefix, strconv.FormatFloat(v.Float(), 'f', -1, 64)})
-	}
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
+type fact = facts.Fact
 
 func section(title string, v any) factSection {
-	var rows []fact
-	flatten("", reflect.ValueOf(v), &rows)
-	return factSection{Title: title, Rows: rows}
+	return factSection{Title: title, Rows: facts.Of(v)}
 }
 
 type reportData struct {
@@ -213,7 +129,7 @@ func (s *Server) showReport(w http.ResponseWriter, r *request, id int64, notice 
 		d.Sections = append(d.Sections, section(fmt.Sprintf("Child victim %d", i+1), p))
 	}
 	if rep.AdditionalInfo != "" {
-		d.Sections = append(d.Sections, factSection{Title: "Additional information", Rows: []fact{{"Text", rep.AdditionalInfo}}})
+		d.Sections = append(d.Sections, factSection{Title: "Additional information", Rows: []fact{{Label: "Text", Value: rep.AdditionalInfo}}})
 	}
 	for i := range d.Sections {
 		// Drop the redundant role rows of people sections.
