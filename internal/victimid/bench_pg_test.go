@@ -27,7 +27,7 @@ import (
 // victimid.Service and hashmatch.Service.Match, which reads each matched
 // entry's row. Loading is not timed.
 //
-//	HAVEN_TEST_POSTGRES_URL=… go test ./internal/victimid/ -run '^$' -bench IdentificationRequestPostgres -benchtime 3x -timeout 30m
+//	HAVEN_TEST_POSTGRES_URL=… go test ./internal/victimid/ -run '^$' -bench IdentificationRequestPostgres -benchtime 1x -timeout 40m
 func BenchmarkIdentificationRequestPostgres(b *testing.B) {
 	if os.Getenv("HAVEN_TEST_POSTGRES_URL") == "" {
 		b.Skip("needs HAVEN_TEST_POSTGRES_URL")
