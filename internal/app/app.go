@@ -29,6 +29,7 @@ import (
 	"github.com/haven-hotline/haven/internal/lab"
 	"github.com/haven-hotline/haven/internal/referral"
 	"github.com/haven-hotline/haven/internal/secret"
+	"github.com/haven-hotline/haven/internal/selfreport"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/store/postgres"
 	"github.com/haven-hotline/haven/internal/store/sqlite"
@@ -66,6 +67,8 @@ type App struct {
 	Geo *geo.Service
 	// Lab is the unidentified-series workboard and the redacted lab.
 	Lab *lab.Service
+	// SelfReports keeps survivors' self-reports by hash.
+	SelfReports *selfreport.Service
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -154,6 +157,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		})
 		return done, err
 	})
+	a.SelfReports = selfreport.New(a.Store, a.Audit, a.Hashes, a.Secrets, a.Clock, log.With("component", "selfreport"))
+
 	// Issue 7 (offender tracking) services are built here.
 
 	// Issue 8 (casework) services are built here.

@@ -80,6 +80,10 @@ type publicForm struct {
 	bundle    *i18n.Bundle
 	reports   *pfLimiter
 	followups *pfLimiter
+	// selfReports and selfCases limit the self-report page's new cases
+	// and the actions on a case (see web_selfreport.go).
+	selfReports *pfLimiter
+	selfCases   *pfLimiter
 }
 
 // newPublicForm makes the public form's state. key signs the form's
@@ -90,7 +94,8 @@ func newPublicForm(key []byte) (*publicForm, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &publicForm{key: key, bundle: b, reports: newPFLimiter(pfReportLimit), followups: newPFLimiter(pfFollowupLimit)}, nil
+	return &publicForm{key: key, bundle: b, reports: newPFLimiter(pfReportLimit), followups: newPFLimiter(pfFollowupLimit),
+		selfReports: newPFLimiter(pfReportLimit), selfCases: newPFLimiter(pfFollowupLimit)}, nil
 }
 
 func (s *Server) publicForm() (*publicForm, error) { return s.public, nil }

@@ -62,6 +62,8 @@ func parsePages() (*pages, error) {
 			a.contentType = "image/svg+xml"
 		case ".png":
 			a.contentType = "image/png"
+		case ".wasm":
+			a.contentType = "application/wasm"
 		default:
 			a.contentType = "application/octet-stream"
 		}
