@@ -143,8 +143,9 @@ func TestIdentificationRequestEndToEnd(t *testing.T) {
 	// see counsel.
 	vw := env.Client(t)
 	vw.Login(vidUser)
-	if p := vw.Get("/app/victims/series/SERIES-TEST-1"); p.StatusCode != http.StatusOK || !strings.Contains(p.Body, "V-TEST-1") {
-		t.Errorf("series page: %d", p.StatusCode)
+	if p := vw.Get("/app/victims/series/SERIES-TEST-1"); p.StatusCode != http.StatusOK || !strings.Contains(p.Body, "V-TEST-1") ||
+		!strings.Contains(p.Body, "Known files (2 hash entries)") || !strings.Contains(p.Body, "<td>CASE-TEST-1</td><td>Example County ICAC Task Force</td><td>investigation</td><td>2</td>") {
+		t.Errorf("series page: %d, without its entries or the case", p.StatusCode)
 	}
 	if p := vw.Get("/app/victims/stats"); p.StatusCode != http.StatusOK || !strings.Contains(p.Body, "Identification requests per month") {
 		t.Errorf("stats page: %d", p.StatusCode)

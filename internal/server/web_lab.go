@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/lab"
@@ -31,6 +33,7 @@ func (s *Server) labRoutes() []Route {
 		staffRoute(get, "/app/workboard/{code}", haven.PermSeriesRead, s.workboardSeriesPage),
 		staffRoute(post, "/app/workboard/{code}/findings", haven.PermSeriesManage, s.workboardFinding),
 		staffRoute(post, "/app/workboard/{code}/leads", haven.PermSeriesManage, s.workboardLead),
+		staffRoute(post, "/app/workboard/{code}/promote", haven.PermSeriesManage, s.workboardPromote),
 		staffRoute(get, file+"mask", haven.PermLabSanitise, s.labMaskPage),
 		staffRoute(get, file+"work", haven.PermLabSanitise, s.labWorkImage),
 		staffRoute(post, file+"mask", haven.PermLabSanitise, s.labSanitise),
@@ -59,6 +62,10 @@ type workboardData struct {
 	View      *lab.SeriesView
 	CanManage bool
 	CanLab    bool
+	// CanPromote shows the form that records the child as identified;
+	// Agencies are its choice of identifying agency.
+	CanPromote bool
+	Agencies   []*haven.Agency
 	// Escaped is the series code for paths.
 	Escaped string
 }
@@ -68,8 +75,38 @@ func (s *Server) workboardSeriesData(r *request) (*workboardData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &workboardData{View: v, CanManage: r.actor.Can(haven.PermSeriesManage), CanLab: r.actor.Can(haven.PermLabSanitise),
-		Escaped: url.PathEscape(v.Code)}, nil
+	d := &workboardData{View: v, CanManage: r.actor.Can(haven.PermSeriesManage), CanLab: r.actor.Can(haven.PermLabSanitise),
+		CanPromote: r.actor.Can(haven.PermSeriesManage) && r.actor.Can(haven.PermVictimRead), Escaped: url.PathEscape(v.Code)}
+	if d.CanPromote {
+		if d.Agencies, err = s.app.Accounts.Agencies(r.Context(), r.actor); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// workboardPromote records the series' child as identified with the
+// identifying agency's details (victimid.Service.Promote); the series
+// leaves the workboard once all its victims are identified.
+func (s *Server) workboardPromote(w http.ResponseWriter, r *request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	v := store.Victim{ID: r.PostFormValue("victim"), AgencyID: r.PostFormValue("agency"), OfficerName: r.PostFormValue("officer_name"),
+		OfficerEmail: r.PostFormValue("officer_email"), OfficerPhone: r.PostFormValue("officer_phone")}
+	if d := strings.TrimSpace(r.PostFormValue("identified_on")); d != "" {
+		t, err := time.Parse("2006-01-02", d)
+		if err != nil {
+			return s.workboardFormError(w, r, haven.Invalidf("identified_on", "give the date as YYYY-MM-DD"))
+		}
+		v.IdentifiedOn = t
+	}
+	code := r.PathValue("code")
+	if _, err := s.app.VictimID.Promote(r.Context(), r.actor, code, v); err != nil {
+		return s.workboardFormError(w, r, err)
+	}
+	http.Redirect(w, r.Request, "/app/victims/series/"+url.PathEscape(code)+"?done=promoted", http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) workboardSeriesPage(w http.ResponseWriter, r *request) error {

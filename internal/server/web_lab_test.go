@@ -307,3 +307,52 @@ func TestLabWorkImageCountsAsExposure(t *testing.T) {
 		t.Errorf("masking page over budget: %d, the picture is still offered or the reason missing", p.StatusCode)
 	}
 }
+
+// TestWorkboardPromote: an unidentified series with a sighting is on the
+// workboard; its series page lists the sighting and the entry; recording
+// the identification from the workboard (a form error first) makes the
+// victim identified, the series identified, and takes it off the
+// workboard. The promotion is audited.
+func TestWorkboardPromote(t *testing.T) {
+	env := haventest.Start(t, "sqlite")
+	ls := newLabSeries(t, env)
+	id, _ := ls.sighting(t, "SERIES-PROMOTE")
+	ag := env.Agency(t, "Example Promote Agency")
+	vid := env.NewUser(t, "vid-promote@example.org", haven.RoleVictimID, "")
+	c := env.Client(t)
+	c.Login(vid)
+	if p := c.Get("/app/workboard"); !strings.Contains(p.Body, "SERIES-PROMOTE") {
+		t.Fatal("the series is not on the workboard")
+	}
+	// No series record yet: the page is the workboard's.
+	r := c.Post("/app/workboard/SERIES-PROMOTE/promote", url.Values{"victim": {"V-PROMOTE-1"}, "officer_name": {"Officer Example"}})
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, "the identifying agency and the date") ||
+		!strings.Contains(r.Body, `value="Officer Example"`) {
+		t.Fatalf("promotion without an agency: %d", r.StatusCode)
+	}
+	r = c.Post("/app/workboard/SERIES-PROMOTE/promote", url.Values{"victim": {"V-PROMOTE-1"}, "agency": {ag.ID},
+		"identified_on": {"2026-11-20"}, "officer_name": {"Officer Example"}, "officer_email": {"officer@example.org"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/app/victims/series/SERIES-PROMOTE?done=promoted" {
+		t.Fatalf("promotion: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
+	p := c.Get("/app/victims/series/SERIES-PROMOTE?done=promoted")
+	for _, want := range []string{"The identification was recorded.", "Status: identified", "V-PROMOTE-1", "yes, 2026-11-20",
+		"Known files (1 hash entries)", fmt.Sprintf(`<a href="/app/reports/%d">#%d</a>`, id, id)} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("series page lacks %q", want)
+		}
+	}
+	if p := c.Get("/app/workboard"); strings.Contains(p.Body, "SERIES-PROMOTE") {
+		t.Error("an identified series is still on the workboard")
+	}
+	err := env.App.Store.View(context.Background(), func(tx *store.Tx) error {
+		evs, err := tx.RecentAuditEvents(context.Background(), store.AuditFilter{Type: "series.promote", Limit: 5})
+		if err == nil && (len(evs) != 1 || evs[0].ObjectID != "SERIES-PROMOTE") {
+			t.Errorf("series.promote events: %d", len(evs))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -90,8 +90,19 @@ func (s *Server) seriesPage(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, http.StatusOK, "victimid_series", s.newPage(r, "Series "+v.Code,
-		map[string]any{"Series": v, "CanVictims": r.actor.Can(haven.PermVictimRead), "CanNotify": r.actor.Can(haven.PermNotifications)}))
+	agencies := map[string]string{}
+	if ags, err := s.app.Accounts.Agencies(r.Context(), r.actor); err == nil {
+		for _, a := range ags {
+			agencies[a.ID] = a.Name
+		}
+	} else if !haven.IsKind(err, haven.KindForbidden) {
+		return err
+	}
+	p := s.newPage(r, "Series "+v.Code, map[string]any{"Series": v, "CanVictims": r.actor.Can(haven.PermVictimRead),
+		"CanNotify": r.actor.Can(haven.PermNotifications), "CanReports": r.actor.Can(haven.PermReportRead),
+		"CanBanks": r.actor.Can(haven.PermReadBanks), "Agencies": agencies, "Max": victimid.MaxSeriesRows})
+	p.Notice = map[string]string{"promoted": "The identification was recorded."}[r.URL.Query().Get("done")]
+	return s.render(w, http.StatusOK, "victimid_series", p)
 }
 
 // victimsForm is the victim list with its form, for the page and for a

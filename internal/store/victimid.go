@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/haven-hotline/haven"
 )
 
 // Victim-identification records (issue 6, program P5): series of known
@@ -427,4 +429,18 @@ func (tx *Tx) SeriesVictimCounts(ctx context.Context, code string) (status strin
 		return "", 0, 0, false, fmt.Errorf("series victim counts: %w", err)
 	}
 	return status, victims, identified, true, nil
+}
+
+// SeriesEntries lists the hash entries of a series (any bank), by ID, at
+// most limit, and how many there are in all.
+func (tx *Tx) SeriesEntries(ctx context.Context, code string, limit int) ([]*haven.HashEntry, int64, error) {
+	var n int64
+	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM hash_entries WHERE series_id = $1`, code).Scan(&n); err != nil {
+		return nil, 0, fmt.Errorf("count series entries: %w", err)
+	}
+	es, err := tx.hashEntries(ctx, `SELECT `+entryColumns+` FROM hash_entries WHERE series_id = $1 ORDER BY id LIMIT $2`, code, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list series entries: %w", err)
+	}
+	return es, n, nil
 }

@@ -2,6 +2,7 @@ package victimid
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -108,6 +109,30 @@ type SeriesView struct {
 	store.SeriesSummary
 	Status  string // the set status, or the one derived from the victims
 	Victims []*store.Victim
+	// Entries are the first MaxSeriesRows hash entries of the series (of
+	// any bank); EntryCount is how many there are.
+	Entries    []*haven.HashEntry
+	EntryCount int64
+	// Sightings are the report files that matched the series, newest
+	// first (at most MaxSeriesRows); SightingCount is how many there are.
+	Sightings     []*store.Sighting
+	SightingCount int
+	// Cases are the identification requests (law-enforcement cases) in
+	// which the series was found, newest first.
+	Cases []CaseSighting
+}
+
+// MaxSeriesRows bounds the entries and sightings a series page lists.
+const MaxSeriesRows = 200
+
+// CaseSighting is an identification request in which a series was found.
+type CaseSighting struct {
+	RequestID  string
+	CaseNumber string
+	AgencyID   string
+	Purpose    string
+	Files      int
+	At         time.Time
 }
 
 // DeriveStatus returns the status of a series with victims of which
@@ -215,12 +240,120 @@ func (s *Service) Series(ctx context.Context, a haven.Actor, code string) (*Seri
 			return err
 		}
 		out = &SeriesView{SeriesSummary: sum, Status: DeriveStatus(sr.Status, sum.Victims, sum.Identified)}
+		if out.Entries, out.EntryCount, err = tx.SeriesEntries(ctx, code, MaxSeriesRows); err != nil {
+			return err
+		}
+		sights, err := tx.SeriesSightings(ctx, code)
+		if err != nil {
+			return err
+		}
+		out.SightingCount, out.Sightings = len(sights), sights[:min(len(sights), MaxSeriesRows)]
+		if out.Cases, err = seriesCases(ctx, tx, code); err != nil {
+			return err
+		}
 		details := map[string]string{}
 		if a.Can(haven.PermVictimRead) {
 			out.Victims = redact(a, vs)
 			details["victims"] = fmt.Sprint(len(vs))
 		}
 		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "series.read", ObjectType: "series", ObjectID: code, Details: details})
+	})
+	return out, err
+}
+
+// seriesCases finds the finished identification requests whose result
+// holds the series, newest first.
+func seriesCases(ctx context.Context, tx *store.Tx, code string) ([]CaseSighting, error) {
+	reqs, err := tx.AllIDRequests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []CaseSighting
+	for _, r := range reqs {
+		if r.Status != RequestDone || !strings.Contains(r.Result, code) {
+			continue
+		}
+		var res Result
+		if err := json.Unmarshal([]byte(r.Result), &res); err != nil {
+			return nil, fmt.Errorf("read the result of request %s: %w", r.ID, err)
+		}
+		for _, f := range res.Series {
+			if f.Code == code {
+				out = append(out, CaseSighting{RequestID: r.ID, CaseNumber: r.CaseNumber, AgencyID: r.AgencyID, Purpose: r.Purpose,
+					Files: f.Files, At: r.FinishedAt})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b CaseSighting) int { return b.At.Compare(a.At) })
+	return out, nil
+}
+
+// Promote records that a series' child was identified, from the
+// workboard: the victim record (new or existing, by its pseudonymous ID)
+// becomes identified with the identifying agency's details and is linked
+// to the series, which is created if it has no record yet. The series'
+// status then follows its victims. It is audited as series.promote.
+func (s *Service) Promote(ctx context.Context, a haven.Actor, code string, v store.Victim) (*store.Victim, error) {
+	if err := s.require(a, haven.PermSeriesManage); err != nil {
+		return nil, err
+	}
+	if !a.Can(haven.PermVictimRead) {
+		return nil, haven.ErrForbidden
+	}
+	code, err := clean("code", code, 100, true)
+	if err != nil {
+		return nil, err
+	}
+	var exists bool
+	err = s.store.View(ctx, func(tx *store.Tx) error {
+		_, err := tx.Series(ctx, code)
+		if haven.IsKind(err, haven.KindNotFound) {
+			return nil
+		}
+		exists = err == nil
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !exists {
+		if _, err := s.SaveSeries(ctx, a, store.Series{Code: code, Name: code}); err != nil {
+			return nil, err
+		}
+	}
+	if v.ID, err = clean("id", v.ID, 100, true); err != nil {
+		return nil, err
+	}
+	err = s.store.View(ctx, func(tx *store.Tx) error {
+		old, err := tx.Victim(ctx, v.ID)
+		if haven.IsKind(err, haven.KindNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		// Keep what the workboard form does not carry.
+		v.ApproxAge, v.Notify, v.CounselName, v.CounselContact = old.ApproxAge, old.Notify, old.CounselName, old.CounselContact
+		v.Series = old.Series
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(v.Series, code) {
+		v.Series = append(v.Series, code)
+	}
+	v.Identified = true
+	if v.IdentifiedOn.IsZero() {
+		v.IdentifiedOn = s.clock.Now()
+	}
+	out, err := s.SaveVictim(ctx, a, v)
+	if err != nil {
+		return nil, err
+	}
+	err = s.store.InTx(ctx, func(tx *store.Tx) error {
+		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "series.promote", ObjectType: "series", ObjectID: code,
+			Details: map[string]string{"victim": v.ID, "agency": v.AgencyID}})
 	})
 	return out, err
 }
