@@ -16,6 +16,7 @@ import (
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/account"
 	"github.com/haven-hotline/haven/internal/audit"
+	"github.com/haven-hotline/haven/internal/casework"
 	"github.com/haven-hotline/haven/internal/config"
 	"github.com/haven-hotline/haven/internal/custody"
 	"github.com/haven-hotline/haven/internal/evidence"
@@ -69,6 +70,8 @@ type App struct {
 	Lab *lab.Service
 	// SelfReports keeps survivors' self-reports by hash.
 	SelfReports *selfreport.Service
+	// Casework keeps cases, recovery plans, Hope Bags and assistance requests.
+	Casework *casework.Service
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -162,6 +165,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	// Issue 7 (offender tracking) services are built here.
 
 	// Issue 8 (casework) services are built here.
+	a.Casework = casework.New(a.Store, a.Audit, a.Custody, a.Clock, log.With("component", "casework"))
 
 	// Issue 8 (family support and providers) services are built here.
 
