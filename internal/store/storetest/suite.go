@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"VictimID", testVictimID},
 		{"PutHashEntries", testPutHashEntries},
 		{"Lab", testLab},
+		{"Cases", testCases},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
