@@ -19,12 +19,13 @@ const (
 	RoleSupport    Role = "support_coordinator"
 	RoleLE         Role = "le_user"     // law enforcement, bound to one agency
 	RoleESP        Role = "esp_account" // an online service; API only
+	RoleResearcher Role = "researcher"  // an authorised researcher: aggregate tables only
 )
 
 // Roles lists every role in display order.
 var Roles = []Role{
 	RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID,
-	RoleOffender, RoleCasework, RoleSupport, RoleLE, RoleESP,
+	RoleOffender, RoleCasework, RoleSupport, RoleLE, RoleESP, RoleResearcher,
 }
 
 var roleLabels = map[Role]string{
@@ -38,6 +39,7 @@ var roleLabels = map[Role]string{
 	RoleSupport:    "Family-support coordinator",
 	RoleLE:         "Law-enforcement user",
 	RoleESP:        "ESP account (API only)",
+	RoleResearcher: "Authorised researcher",
 }
 
 // Valid reports whether r is one of the defined roles.
@@ -136,9 +138,14 @@ const (
 	PermSupport        Permission = "support.manage"   // volunteers, family support requests, matching, introductions
 	PermProvidersRead  Permission = "providers.read"   // see the provider network
 	PermProviders      Permission = "providers.manage" // edit providers, import/export HSDS, refer families to providers
+
+	// Statistics and transparency (issue 9).
+	PermDashboards Permission = "stats.dashboards" // internal dashboards and draft public releases
+	PermReleases   Permission = "stats.releases"   // prepare and publish public data releases
+	PermResearch   Permission = "stats.research"   // aggregate research exports (no records)
 )
 
-var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
+var staff = []Role{RoleAdmin, RoleAuditor, RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport, RoleResearcher}
 
 var analysts = []Role{RoleSupervisor, RoleIntake, RoleVictimID, RoleOffender, RoleCasework, RoleSupport}
 
@@ -208,6 +215,11 @@ var grants = map[Permission][]Role{
 	PermSupport:        {RoleSupport},
 	PermProvidersRead:  {RoleAdmin, RoleSupervisor, RoleCasework, RoleSupport},
 	PermProviders:      {RoleSupport, RoleCasework},
+
+	// Issue 9.
+	PermDashboards: {RoleAdmin, RoleSupervisor},
+	PermReleases:   {RoleSupervisor},
+	PermResearch:   {RoleResearcher},
 }
 
 // Permissions lists every permission, sorted.

@@ -169,6 +169,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 
 	// Issue 8 (family support and providers) services are built here.
 
+	// Issue 9 (statistics) services are built here.
+
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}

@@ -215,6 +215,9 @@ func navFor(a haven.Actor, current string) []navItem {
 		}
 		add("/app/programs/"+pr.Slug, pr.Short, a.Can(haven.PermStaffHome))
 	}
+	add("/app/dashboards", "Dashboards", a.Can(haven.PermDashboards))
+	add("/app/releases", "Public releases", a.Can(haven.PermDashboards))
+	add("/app/research", "Research exports", a.Can(haven.PermResearch))
 	add("/app/admin/users", "Accounts", a.Can(haven.PermManageUsers))
 	add("/app/admin/agencies", "Agencies", a.Can(haven.PermViewAgencies) && a.Role != haven.RoleLE)
 	add("/app/admin/jurisdiction", "Jurisdiction", a.Can(haven.PermJurisdiction))

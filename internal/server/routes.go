@@ -65,7 +65,7 @@ func (rt Route) check() error {
 // (each in the file of its handlers).
 func (s *Server) routeTable() []Route {
 	rs := s.coreRoutes()
-	for _, more := range [][]Route{s.triageRoutes(), s.identifierRoutes(), s.viewerRoutes(), s.referralRoutes(), s.victimIDRoutes(), s.labRoutes(), s.offenderRoutes(), s.caseRoutes(), s.supportRoutes(), s.selfReportRoutes()} {
+	for _, more := range [][]Route{s.triageRoutes(), s.identifierRoutes(), s.viewerRoutes(), s.referralRoutes(), s.victimIDRoutes(), s.labRoutes(), s.offenderRoutes(), s.caseRoutes(), s.supportRoutes(), s.selfReportRoutes(), s.statsRoutes()} {
 		rs = append(rs, more...)
 	}
 	return rs
