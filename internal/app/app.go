@@ -28,12 +28,14 @@ import (
 	"github.com/haven-hotline/haven/internal/jobs"
 	"github.com/haven-hotline/haven/internal/keys"
 	"github.com/haven-hotline/haven/internal/lab"
+	"github.com/haven-hotline/haven/internal/offender"
 	"github.com/haven-hotline/haven/internal/referral"
 	"github.com/haven-hotline/haven/internal/secret"
 	"github.com/haven-hotline/haven/internal/selfreport"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/store/postgres"
 	"github.com/haven-hotline/haven/internal/store/sqlite"
+	"github.com/haven-hotline/haven/internal/support"
 	"github.com/haven-hotline/haven/internal/triage"
 	"github.com/haven-hotline/haven/internal/victimid"
 	"github.com/haven-hotline/haven/internal/viewer"
@@ -68,10 +70,15 @@ type App struct {
 	Geo *geo.Service
 	// Lab is the unidentified-series workboard and the redacted lab.
 	Lab *lab.Service
+	// Offenders keeps registry records, imports, linkage, locate requests and surveys.
+	Offenders *offender.Service
 	// SelfReports keeps survivors' self-reports by hash.
 	SelfReports *selfreport.Service
 	// Casework keeps cases, recovery plans, Hope Bags and assistance requests.
 	Casework *casework.Service
+	// Support keeps peer-support volunteers, family requests and matching,
+	// and the provider network with HSDS import/export and referrals.
+	Support *support.Service
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -163,11 +170,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.SelfReports = selfreport.New(a.Store, a.Audit, a.Hashes, a.Secrets, a.Clock, log.With("component", "selfreport"))
 
 	// Issue 7 (offender tracking) services are built here.
+	a.Offenders = offender.New(a.Store, a.Audit, a.Clock, log.With("component", "offender"), enq,
+		offender.Options{DefaultCallingCode: cfg.DefaultCallingCode})
 
 	// Issue 8 (casework) services are built here.
 	a.Casework = casework.New(a.Store, a.Audit, a.Custody, a.Clock, log.With("component", "casework"))
 
 	// Issue 8 (family support and providers) services are built here.
+	a.Support = support.New(a.Store, a.Audit, a.Clock, log.With("component", "support"))
+	a.Casework.SetProviders(a.Support) // recovery plans refer families to the provider network
 
 	// Issue 9 (statistics) services are built here.
 
@@ -322,6 +333,7 @@ func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
 	periodic := a.Intake.RegisterJobs(w)
 	a.Hashes.RegisterJobs(w)
 	a.VictimID.RegisterJobs(w)
+	a.Offenders.RegisterJobs(w)
 	a.Viewer.RegisterJobs(w)
 	periodic = append(periodic, a.Triage.RegisterJobs(w)...)
 	periodic = append(periodic,

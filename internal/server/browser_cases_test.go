@@ -12,6 +12,8 @@ import (
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/haventest"
+	"github.com/haven-hotline/haven/internal/store"
+	"github.com/haven-hotline/haven/internal/support"
 )
 
 // TestBrowserMissingChildCase is the acceptance test of issue 8's
@@ -27,8 +29,12 @@ func TestBrowserMissingChildCase(t *testing.T) {
 	b := haventest.Browser(t)
 	browserLogin(t, b, env, specialist)
 
-	// Open the case from the report.
-	if r := b.Load(chromedp.Navigate(env.HTTP.URL + "/app/cases/new?report=" + strconv.FormatInt(report, 10))); r.Status != http.StatusOK {
+	// Open the case from the report's page.
+	reportPath := "/app/reports/" + strconv.FormatInt(report, 10)
+	if r := b.Load(chromedp.Navigate(env.HTTP.URL + reportPath)); r.Status != http.StatusOK {
+		t.Fatalf("report page: status %d", r.Status)
+	}
+	if r := b.Load(chromedp.Click(chromedp.CSS(`#casework a.button`))); r.Status != http.StatusOK {
 		t.Fatalf("new case form: status %d", r.Status)
 	}
 	if got := haventest.Get(b, chromedp.Value(chromedp.ID("report"))); got != strconv.FormatInt(report, 10) {
@@ -49,6 +55,15 @@ func TestBrowserMissingChildCase(t *testing.T) {
 		t.Fatalf("after opening the browser is at %s, want the case page", casePath)
 	}
 	caseID := strings.TrimPrefix(casePath, "/app/cases/")
+	if r := b.Load(chromedp.Navigate(env.HTTP.URL + reportPath)); r.Status != http.StatusOK {
+		t.Fatalf("report page: status %d", r.Status)
+	}
+	if href := haventest.Get(b, chromedp.Evaluate[string](`document.querySelector("#casework li a").getAttribute("href")`)); href != casePath {
+		t.Fatalf("the report page links to %q, want the case %s", href, casePath)
+	}
+	if r := b.Load(chromedp.Navigate(env.HTTP.URL + casePath)); r.Status != http.StatusOK {
+		t.Fatalf("case page: status %d", r.Status)
+	}
 
 	// Indicators from the checklist.
 	env.Clock.Advance(time.Minute)
@@ -63,8 +78,18 @@ func TestBrowserMissingChildCase(t *testing.T) {
 		t.Fatalf("indicators recorded: %d, want 2", n)
 	}
 
-	// The recovery plan with a referral.
+	// The recovery plan with a referral to a provider of the network.
+	coord := env.NewUser(t, "coordinator-plan@example.org", haven.RoleSupport, "")
+	prov, err := env.App.Support.SaveProvider(context.Background(), haven.Actor{UserID: coord.ID, Role: haven.RoleSupport, AuthAt: env.Clock.Now()},
+		support.ProviderInput{OrganizationName: "Example Counselling Centre", Provider: store.Provider{Name: "Example Counselling Centre",
+			Clinician: "Dr Example", Languages: []string{"en"}, Modes: []string{"telehealth"}, FeeTerms: []string{"pro_bono"}, Capacity: 3, Status: "active"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	env.Clock.Advance(time.Minute)
+	if r := b.Load(chromedp.Reload()); r.Status != http.StatusOK { // the page now offers the provider
+		t.Fatalf("reload: status %d", r.Status)
+	}
 	b.Do(
 		chromedp.Click(chromedp.ID("safety_include")),
 		chromedp.SendKeys(chromedp.ID("safety_responsible"), "Example County CPS"),
@@ -72,9 +97,12 @@ func TestBrowserMissingChildCase(t *testing.T) {
 		chromedp.Click(chromedp.ID("mental_health_include")),
 		chromedp.SendKeys(chromedp.ID("mental_health_responsible"), "Example Worker"),
 		chromedp.SendKeys(chromedp.ID("mental_health_due"), "2026-12-15"),
-		chromedp.SendKeys(chromedp.ID("mental_health_provider"), "Example Counselling Centre"),
 		chromedp.SendKeys(chromedp.ID("mental_health_service"), "trauma-focused therapy"),
 	)
+	sel := `(() => { const s = document.getElementById("mental_health_provider_id"); s.value = ` + strconv.Quote(prov.ID) + `; return s.value; })()`
+	if got := haventest.Get(b, chromedp.Evaluate[string](sel)); got != prov.ID {
+		t.Fatalf("the provider %s is not offered in the plan form (%q)", prov.ID, got)
+	}
 	if r := b.Load(chromedp.Click(chromedp.CSS(`#plan-form button[type=submit]`))); r.Status != http.StatusOK {
 		t.Fatalf("plan: status %d", r.Status)
 	}

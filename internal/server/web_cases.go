@@ -188,6 +188,9 @@ type casePageData struct {
 	NeedStates       []casework.Choice
 	Recorded         map[string]bool
 	Now              time.Time
+	// Providers is the provider network to refer services to (empty when
+	// the actor cannot read it).
+	Providers []*store.Provider
 }
 
 func (s *Server) casePageFor(r *request, id string) (*page, error) {
@@ -204,6 +207,11 @@ func (s *Server) casePageFor(r *request, id string) (*page, error) {
 	if d.CanManage {
 		if d.AgencyChoices, err = s.app.Accounts.Agencies(r.Context(), r.actor); err != nil {
 			return nil, err
+		}
+		if r.actor.Can(haven.PermProvidersRead) {
+			if d.Providers, err = s.app.Support.Providers(r.Context(), r.actor); err != nil {
+				return nil, err
+			}
 		}
 	}
 	p := s.newPage(r, v.Case.Title, d)

@@ -82,6 +82,13 @@ type reportData struct {
 	Identifiers, Location, Referral any
 	// ViewerLinks leads to each file's safe viewer, by file ID.
 	ViewerLinks map[string]*viewer.Link
+	// Cases are the casework cases opened from the report (shown to
+	// those who may read cases); CanOpenCase offers to open one.
+	Cases       []*store.Case
+	CanCases    bool
+	CanOpenCase bool
+	// CanOffenderLinks leads to the offender links of the report.
+	CanOffenderLinks bool
 }
 
 // reportNotices are the confirmations an action on the report page
@@ -178,6 +185,13 @@ func (s *Server) showReport(w http.ResponseWriter, r *request, id int64, notice 
 	if d.ViewerLinks, err = s.app.Viewer.Links(r.Context(), r.actor, id); err != nil {
 		return err
 	}
+	if d.CanCases = r.actor.Can(haven.PermCaseRead); d.CanCases {
+		if d.Cases, err = s.app.Casework.ReportCases(r.Context(), r.actor, id); err != nil {
+			return err
+		}
+	}
+	d.CanOpenCase = r.actor.Can(haven.PermCaseManage)
+	d.CanOffenderLinks = r.actor.Can(haven.PermOffenderRead)
 	p := s.newPage(r, fmt.Sprintf("Report %d", id), d)
 	p.Notice = notice
 	status := http.StatusOK

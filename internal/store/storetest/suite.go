@@ -41,7 +41,9 @@ func Run(t *testing.T, open Opener) {
 		{"VictimID", testVictimID},
 		{"PutHashEntries", testPutHashEntries},
 		{"Lab", testLab},
+		{"Offenders", testOffenders},
 		{"Cases", testCases},
+		{"Support", testSupport},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
