@@ -223,4 +223,3 @@ func itemOf(t *testing.T, a *app.App, reportID int64) string {
 	}
 	return id
 }
-
