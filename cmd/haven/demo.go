@@ -15,6 +15,7 @@ import (
 	"github.com/haven-hotline/haven/internal/account"
 	"github.com/haven-hotline/haven/internal/app"
 	"github.com/haven-hotline/haven/internal/custody"
+	"github.com/haven-hotline/haven/internal/offender"
 	"github.com/haven-hotline/haven/internal/cybertip"
 	"github.com/haven-hotline/haven/internal/ispwsclient"
 	"github.com/haven-hotline/haven/internal/server"
@@ -108,11 +109,40 @@ func demo(ctx context.Context, e env, args []string) error {
 		n++
 	}
 	fmt.Fprintf(e.stdout, "\nStored %d synthetic pattern images in the encrypted evidence vault.\n", n)
+	if err := demoOffenders(ctx, e, a); err != nil {
+		return fmt.Errorf("demo registry imports: %w", err)
+	}
 	sent, err := demoReports(ctx, a, creds)
 	if err != nil {
 		return fmt.Errorf("demo reports: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "Submitted %d synthetic reports through the ESP API as %s.\n", sent, creds.Username)
+	return nil
+}
+
+// demoOffenders imports the two synthetic registry exports shipped with
+// Haven, each with its saved column mapping; the imports are applied by a
+// job as soon as a server runs.
+func demoOffenders(ctx context.Context, e env, a *app.App) error {
+	analyst := haven.Actor{Role: haven.RoleOffender, System: true, Addr: "local:demo"}
+	samples, err := offender.Samples()
+	if err != nil {
+		return err
+	}
+	for _, s := range samples {
+		if _, err := a.Offenders.SaveMapping(ctx, analyst, s.Mapping); err != nil {
+			return err
+		}
+		im, pv, err := a.Offenders.StartImport(ctx, analyst, s.Mapping.Source, s.Filename, s.Body)
+		if err != nil {
+			return err
+		}
+		if err := a.Offenders.ApplyImport(ctx, analyst, im.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Queued the synthetic registry export %s (%s): %d new records, %d rows rejected with reasons.\n",
+			s.Filename, s.Mapping.Name, pv.New, pv.Rejected)
+	}
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/haven-hotline/haven/internal/app"
 	"github.com/haven-hotline/haven/internal/haventest"
 	"github.com/haven-hotline/haven/internal/keys"
+	"github.com/haven-hotline/haven/internal/offender"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/store/storetest"
 )
@@ -274,5 +275,30 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// TestDemoLoadsRegistrySamples: the demonstration imports both shipped
+// synthetic registry exports with their mappings (queued for the job,
+// or applied when a server already ran it).
+func TestDemoLoadsRegistrySamples(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	out := c.must("demo")
+	if n := strings.Count(out, "Queued the synthetic registry export"); n != 2 {
+		t.Fatalf("demo output names %d registry imports, want 2:\n%s", n, out)
+	}
+	a := openApp(t, c)
+	defer a.Close()
+	ims, err := a.Offenders.Imports(context.Background(), haven.Actor{Role: haven.RoleOffender, System: true, Addr: "local:test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ims) != 2 {
+		t.Fatalf("%d imports, want 2", len(ims))
+	}
+	for _, im := range ims {
+		if im.Status != offender.ImportQueued && im.Status != offender.ImportRunning && im.Status != offender.ImportDone {
+			t.Errorf("import %s of %s: status %q", im.ID, im.Source, im.Status)
+		}
 	}
 }
