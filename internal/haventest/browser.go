@@ -37,6 +37,10 @@ type Chrome struct {
 // the console messages are logged.
 func Browser(t testing.TB) *Chrome {
 	t.Helper()
+	if testing.Short() {
+		// CI's race run uses -short: the browser tests run in the full run.
+		t.Skip("browser test skipped with -short")
+	}
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("browser tests need %s (CI=true): %v; install it with "+
