@@ -168,6 +168,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 		return done, err
 	})
 	a.SelfReports = selfreport.New(a.Store, a.Audit, a.Hashes, a.Secrets, a.Clock, log.With("component", "selfreport"))
+	a.Hashes.SetMatchHook(func(ctx context.Context, tx *store.Tx, f *haven.ReportFile, matches []hashmatch.Result) error {
+		var self []int64
+		for _, m := range matches {
+			if m.Bank != nil && m.Bank.ID == selfreport.BankID {
+				self = append(self, m.Entry.ID)
+			}
+		}
+		if len(self) == 0 {
+			return nil
+		}
+		return a.SelfReports.NoteMatches(ctx, tx, f.ReportID, self)
+	})
 
 	// Issue 7 (offender tracking) services are built here.
 	a.Offenders = offender.New(a.Store, a.Audit, a.Clock, log.With("component", "offender"), enq,

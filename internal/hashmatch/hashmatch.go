@@ -46,6 +46,19 @@ type Service struct {
 	bankNum map[string]uint32 // bank ID → the small number the index holds
 	bankIDs []string          // number → bank ID (index 0 unused)
 	videos  map[int64]*videoEntry
+	hook    MatchHook
+}
+
+// MatchHook is told, in the transaction that records them, of the matches
+// of a report's file: other programs react to a match of their own banks
+// (the self-reported bank tells the survivors who asked to be told).
+type MatchHook func(ctx context.Context, tx *store.Tx, f *haven.ReportFile, matches []Result) error
+
+// SetMatchHook sets the hook ProcessFile calls after recording matches.
+func (s *Service) SetMatchHook(h MatchHook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = h
 }
 
 // New returns the service with an empty index; call Load before matching.
@@ -466,6 +479,14 @@ func (s *Service) ProcessFile(ctx context.Context, f *haven.ReportFile) (*Outcom
 		}
 		if len(out.Matches) == 0 && !out.Suppressed {
 			return nil
+		}
+		s.mu.Lock()
+		hook := s.hook
+		s.mu.Unlock()
+		if hook != nil && len(out.Matches) > 0 {
+			if err := hook(ctx, tx, f, out.Matches); err != nil {
+				return err
+			}
 		}
 		return s.audit.Record(ctx, tx, haven.SystemActor("hashmatch"), audit.Entry{Type: "report.file_matched", ObjectType: "report",
 			ObjectID: strconv.FormatInt(f.ReportID, 10), Details: map[string]string{"file": f.ID, "matches": strconv.Itoa(len(out.Matches)),

@@ -105,6 +105,15 @@ type Case struct {
 	Notify    string
 	Contact   string
 	Hashes    []CaseHash
+	// News is what happened since, newest first: never which report.
+	News []CaseNews
+}
+
+// CaseNews is a piece of news as the person sees it.
+type CaseNews struct {
+	Kind string
+	At   time.Time
+	Sent bool // the hotline has passed it on by the contact chosen
 }
 
 // CaseHash is one hash of a case.
@@ -357,6 +366,13 @@ func (s *Service) Open(ctx context.Context, a haven.Actor, number, secretText st
 				}
 			}
 			c.Hashes = append(c.Hashes, h)
+		}
+		news, err := tx.SelfReportNewsOf(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		for _, n := range news {
+			c.News = append(c.News, CaseNews{Kind: n.Kind, At: n.CreatedAt, Sent: !n.SentAt.IsZero()})
 		}
 		return s.audit.Record(ctx, tx, a, audit.Entry{Type: "selfreport.view", ObjectType: "self_report", ObjectID: r.ID})
 	})

@@ -16,9 +16,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -355,5 +357,78 @@ func TestHashWasmIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(built, committed) {
 		t.Fatalf("static/hash.wasm (%d bytes) differs from a fresh build (%d bytes): run go generate ./internal/server/", len(committed), len(built))
+	}
+}
+
+// TestSelfReportNews: a survivor self-reports a picture and asks to be
+// told by e-mail; an online service then reports a copy of it; the file
+// job matches it against the self-reported bank and queues news; the
+// support coordinator sees the case number and the e-mail in the
+// notification queue and marks it passed on; the survivor's case page
+// says a copy was found (never which report); a second self-report that
+// chose not to be told gets no news.
+func TestSelfReportNews(t *testing.T) {
+	env := haventest.StartWith(t, "sqlite", haventest.Options{Workers: true})
+	ctx := context.Background()
+	data := viewerPattern(t)
+	sum := md5.Sum(data)
+	h, q, err := pdq.HashReader(bytes.NewReader(data), pdq.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := haven.Actor{Addr: "192.0.2.60"}
+	file := selfreport.File{MD5: sum[:], PDQ: &h, Quality: q}
+	told, err := env.App.SelfReports.Submit(ctx, anon, selfreport.Submission{Relation: selfreport.RelationAdult, Lang: "en",
+		Files: []selfreport.File{file}, Notify: selfreport.NotifyEmail, Contact: "survivor@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent, err := env.App.SelfReports.Submit(ctx, anon, selfreport.Submission{Relation: selfreport.RelationMinor, Lang: "en",
+		Files: []selfreport.File{file}, Notify: selfreport.NotifyNone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reportID, _ := fileReport(t, env, data, "copy.png")
+	coord := env.NewUser(t, "coordinator-news@example.org", haven.RoleSupport, "")
+	actor := haven.Actor{UserID: coord.ID, Role: haven.RoleSupport, AuthAt: env.Clock.Now()}
+	var news []*selfreport.NewsItem
+	deadline := time.Now().Add(30 * time.Second)
+	for len(news) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no news within 30 s of the report")
+		}
+		time.Sleep(100 * time.Millisecond)
+		if news, err = env.App.SelfReports.NewsQueue(ctx, actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(news) != 1 || news[0].Number != told.Number || news[0].Contact != "survivor@example.org" || news[0].CybertipReport != reportID {
+		t.Fatalf("news queue: %+v", news[0])
+	}
+	c := env.Client(t)
+	c.Login(coord)
+	page := c.Get("/app/victims/notifications")
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, told.Number) || !strings.Contains(page.Body, "e-mail: survivor@example.org") ||
+		strings.Contains(page.Body, silent.Number) {
+		t.Fatalf("queue page: %d", page.StatusCode)
+	}
+	if r := c.Post("/app/victims/self-reports/"+news[0].ID+"/sent", url.Values{"note": {"e-mail sent 2026-11-27"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("mark passed on: %d", r.StatusCode)
+	}
+	if left, _ := env.App.SelfReports.NewsQueue(ctx, actor); len(left) != 0 {
+		t.Errorf("%d news left after passing it on", len(left))
+	}
+	pub := env.Client(t)
+	p := pub.Post("/self-report/case", url.Values{"lang": {"en"}, "number": {told.Number}, "secret": {told.Secret}})
+	if p.StatusCode != http.StatusOK || !strings.Contains(p.Body, "a copy of one of your pictures was reported to us") ||
+		!strings.Contains(p.Body, "We have told you as you asked.") || strings.Contains(p.Body, "#"+strconv.FormatInt(reportID, 10)) {
+		t.Errorf("the survivor's case page: %d", p.StatusCode)
+	}
+	if p := pub.Post("/self-report/case", url.Values{"lang": {"en"}, "number": {silent.Number}, "secret": {silent.Secret}}); !strings.Contains(p.Body, "Nothing new.") {
+		t.Error("the survivor who chose not to be told has news")
+	}
+	// Someone without the notification permission cannot see the queue.
+	if _, err := env.App.SelfReports.NewsQueue(ctx, haven.Actor{UserID: "x", Role: haven.RoleIntake}); !haven.IsKind(err, haven.KindForbidden) {
+		t.Errorf("intake analyst reads the news queue: %v", err)
 	}
 }

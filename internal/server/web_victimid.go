@@ -33,6 +33,7 @@ func (s *Server) victimIDRoutes() []Route {
 		staffRoute(get, "/app/victims/records/{id}", haven.PermVictimRead, s.victimPage),
 		staffRoute(get, "/app/victims/notifications", haven.PermNotifications, s.notificationsPage),
 		staffRoute(post, "/app/victims/notifications/{id}/sent", haven.PermNotifications, s.notificationSent),
+		staffRoute(post, "/app/victims/self-reports/{id}/sent", haven.PermNotifications, s.selfReportNewsSent),
 		staffRoute(get, "/app/victims/stats", haven.PermVictimIDStats, s.victimStatsPage),
 
 		leRoute(get, "/le/identification", haven.PermIDRequest, s.leIdentificationPage),
@@ -190,9 +191,26 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	p := s.newPage(r, "Victim notifications", ns)
-	p.Notice = map[string]string{"sent": "The notification was marked sent."}[r.URL.Query().Get("done")]
+	news, err := s.app.SelfReports.NewsQueue(r.Context(), r.actor)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(r, "Victim notifications", map[string]any{"Victims": ns, "News": news})
+	p.Notice = map[string]string{"sent": "The notification was marked sent.",
+		"news": "The news was marked passed on."}[r.URL.Query().Get("done")]
 	return s.render(w, http.StatusOK, "victimid_notifications", p)
+}
+
+// selfReportNewsSent records that a survivor's news was passed on.
+func (s *Server) selfReportNewsSent(w http.ResponseWriter, r *request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	if err := s.app.SelfReports.MarkNewsSent(r.Context(), r.actor, r.PathValue("id"), r.PostFormValue("note")); err != nil {
+		return err
+	}
+	http.Redirect(w, r.Request, "/app/victims/notifications?done=news#self-reports", http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) notificationSent(w http.ResponseWriter, r *request) error {

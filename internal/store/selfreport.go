@@ -125,3 +125,98 @@ func (tx *Tx) HashEntriesOfBankChangedSince(ctx context.Context, bankID string, 
 	return tx.hashEntries(ctx, `SELECT `+entryColumns+` FROM hash_entries WHERE bank_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3`,
 		bankID, seq, limit)
 }
+
+// SelfReportNews is a piece of news for a self-report's holder: a copy of
+// one of their pictures was reported (kind "sighting", in CyberTipline
+// report CybertipReport, which the person is never shown).
+type SelfReportNews struct {
+	ID             string
+	CaseID         string
+	Kind           string
+	CybertipReport int64
+	CreatedAt      time.Time
+	SentAt         time.Time
+	SentBy         string
+	Note           string
+}
+
+const newsColumns = `id, report_id, kind, cybertip_report, created_at, sent_at, sent_by, note`
+
+func (tx *Tx) news(ctx context.Context, q string, args ...any) ([]*SelfReportNews, error) {
+	rows, err := tx.query(ctx, `SELECT `+newsColumns+` FROM self_report_news `+q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list self-report news: %w", err)
+	}
+	defer rows.Close()
+	var out []*SelfReportNews
+	for rows.Next() {
+		var n SelfReportNews
+		if err := rows.Scan(&n.ID, &n.CaseID, &n.Kind, &n.CybertipReport, utcTime{&n.CreatedAt}, nullTime{&n.SentAt}, &n.SentBy, &n.Note); err != nil {
+			return nil, fmt.Errorf("list self-report news: %w", err)
+		}
+		out = append(out, &n)
+	}
+	return out, rows.Err()
+}
+
+// AddSelfReportNews stores a piece of news once (a second sighting of the
+// same case in the same report is not news) and reports whether it is new.
+func (tx *Tx) AddSelfReportNews(ctx context.Context, n *SelfReportNews) (bool, error) {
+	res, err := tx.exec(ctx, `INSERT INTO self_report_news (`+newsColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (report_id, kind, cybertip_report) DO NOTHING`,
+		n.ID, n.CaseID, n.Kind, n.CybertipReport, ts(n.CreatedAt), ts(n.SentAt), n.SentBy, n.Note)
+	if err != nil {
+		return false, fmt.Errorf("add self-report news: %w", err)
+	}
+	k, err := res.RowsAffected()
+	return k == 1, err
+}
+
+// UnsentSelfReportNews lists the news not yet passed on, oldest first.
+func (tx *Tx) UnsentSelfReportNews(ctx context.Context, limit int) ([]*SelfReportNews, error) {
+	return tx.news(ctx, `WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1`, limit)
+}
+
+// SelfReportNewsOf lists a case's news, newest first.
+func (tx *Tx) SelfReportNewsOf(ctx context.Context, caseID string) ([]*SelfReportNews, error) {
+	return tx.news(ctx, `WHERE report_id = $1 ORDER BY created_at DESC, id`, caseID)
+}
+
+// MarkSelfReportNewsSent records that a piece of news was passed on.
+func (tx *Tx) MarkSelfReportNewsSent(ctx context.Context, id, by, note string, at time.Time) error {
+	err := mustAffect(tx.exec(ctx, `UPDATE self_report_news SET sent_at = $2, sent_by = $3, note = $4 WHERE id = $1 AND sent_at IS NULL`,
+		id, ts(at), by, note))
+	if err != nil {
+		return fmt.Errorf("mark self-report news sent: %w", err)
+	}
+	return nil
+}
+
+// SelfReportByID returns a case by its ID.
+func (tx *Tx) SelfReportByID(ctx context.Context, id string) (*SelfReport, error) {
+	r, err := scanSelfReport(tx.queryRow(ctx, `SELECT `+selfReportColumns+` FROM self_reports WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("get self-report: %w", err)
+	}
+	return r, nil
+}
+
+// SelfReportsHoldingEntry lists the open cases (not withdrawn) that hold a
+// bank entry.
+func (tx *Tx) SelfReportsHoldingEntry(ctx context.Context, entryID int64) ([]*SelfReport, error) {
+	rows, err := tx.query(ctx, `SELECT `+prefixed("r.", selfReportColumns)+` FROM self_reports r JOIN self_report_hashes h ON h.report_id = r.id
+		WHERE h.entry_id = $1 AND r.withdrawn_at IS NULL ORDER BY r.created_at`, entryID)
+	if err != nil {
+		return nil, fmt.Errorf("list self-reports of an entry: %w", err)
+	}
+	defer rows.Close()
+	var out []*SelfReport
+	for rows.Next() {
+		r, err := scanSelfReport(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
