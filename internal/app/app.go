@@ -32,6 +32,7 @@ import (
 	"github.com/haven-hotline/haven/internal/referral"
 	"github.com/haven-hotline/haven/internal/secret"
 	"github.com/haven-hotline/haven/internal/selfreport"
+	"github.com/haven-hotline/haven/internal/stats"
 	"github.com/haven-hotline/haven/internal/store"
 	"github.com/haven-hotline/haven/internal/store/postgres"
 	"github.com/haven-hotline/haven/internal/store/sqlite"
@@ -79,6 +80,8 @@ type App struct {
 	// Support keeps peer-support volunteers, family requests and matching,
 	// and the provider network with HSDS import/export and referrals.
 	Support *support.Service
+	// Stats keeps the rollups, dashboards, public releases and research exports.
+	Stats *stats.Service
 	// MasterKeyCreated is true when this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -193,6 +196,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	a.Casework.SetProviders(a.Support) // recovery plans refer families to the provider network
 
 	// Issue 9 (statistics) services are built here.
+	a.Stats = stats.New(a.Store, a.Audit, a.Clock, log.With("component", "stats"), enq, a.Secrets, stats.Options{})
 
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
@@ -348,6 +352,7 @@ func (a *App) workers() (*river.Workers, []*river.PeriodicJob) {
 	a.Offenders.RegisterJobs(w)
 	a.Viewer.RegisterJobs(w)
 	periodic = append(periodic, a.Triage.RegisterJobs(w)...)
+	periodic = append(periodic, a.Stats.RegisterJobs(w)...)
 	periodic = append(periodic,
 		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return SessionCleanupArgs{}, nil },

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"Offenders", testOffenders},
 		{"Cases", testCases},
 		{"Support", testSupport},
+		{"Stats", testStats},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
