@@ -69,7 +69,7 @@ func testStats(t *testing.T, s *store.Store) {
 		if err != nil {
 			return err
 		}
-		want := []store.RollupCell{{"2026-03-14", "US", 1}, {"2026-03-14", "unknown", 1}, {"2026-03-15", "GB", 1}}
+		want := []store.RollupCell{{Day: "2026-03-14", Dimension: "US", Value: 1}, {Day: "2026-03-14", Dimension: "unknown", Value: 1}, {Day: "2026-03-15", Dimension: "GB", Value: 1}}
 		if len(cells) != 3 || cells[0] != want[0] || cells[1] != want[1] || cells[2] != want[2] {
 			t.Errorf("country cells %v, want %v", cells, want)
 		}
