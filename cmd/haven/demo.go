@@ -15,9 +15,9 @@ import (
 	"github.com/haven-hotline/haven/internal/account"
 	"github.com/haven-hotline/haven/internal/app"
 	"github.com/haven-hotline/haven/internal/custody"
-	"github.com/haven-hotline/haven/internal/offender"
 	"github.com/haven-hotline/haven/internal/cybertip"
 	"github.com/haven-hotline/haven/internal/ispwsclient"
+	"github.com/haven-hotline/haven/internal/offender"
 	"github.com/haven-hotline/haven/internal/server"
 )
 

@@ -10,7 +10,6 @@ package account
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/haven-hotline/haven"
@@ -82,14 +81,7 @@ func (s *Service) require(a haven.Actor, p haven.Permission) error {
 // deny records a refused action and returns err. The audit event is
 // written in its own transaction, since the action's was never begun.
 func (s *Service) deny(ctx context.Context, a haven.Actor, typ, objType, objID string, err error) error {
-	werr := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return s.audit.Record(ctx, tx, a, audit.Entry{Type: typ, ObjectType: objType, ObjectID: objID,
-			Outcome: haven.OutcomeDenied, Details: map[string]string{"reason": haven.ErrorKind(err).String()}})
-	})
-	if werr != nil {
-		return fmt.Errorf("record denial: %w", werr)
-	}
-	return err
+	return s.audit.Denied(ctx, s.store, a, typ, objType, objID, err)
 }
 
 // CreateAgency creates an agency.

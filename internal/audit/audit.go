@@ -287,3 +287,19 @@ func (l *Log) verifyChain(ctx context.Context, s *store.Store, chain int, res *R
 	}
 	return nil
 }
+
+// Denied records a refused action of actor in a transaction of its own
+// (the action's was never begun, or was rolled back) and returns err, the
+// refusal, so that services can write `return nil, s.audit.Denied(…)`.
+// When the event cannot be written, that failure is returned instead,
+// wrapping it.
+func (l *Log) Denied(ctx context.Context, s *store.Store, actor haven.Actor, typ, objType, objID string, err error) error {
+	werr := s.InTx(ctx, func(tx *store.Tx) error {
+		return l.Record(ctx, tx, actor, Entry{Type: typ, ObjectType: objType, ObjectID: objID,
+			Outcome: haven.OutcomeDenied, Details: map[string]string{"reason": haven.ErrorKind(err).String()}})
+	})
+	if werr != nil {
+		return fmt.Errorf("record denial: %w", werr)
+	}
+	return err
+}

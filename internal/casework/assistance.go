@@ -50,19 +50,19 @@ func (s *Service) SubmitAssistance(ctx context.Context, a haven.Actor, in Assist
 		return nil, haven.ErrForbidden
 	}
 	var err error
-	if r.RequesterName, err = clean("requester_name", in.RequesterName, 200, true); err != nil {
+	if r.RequesterName, err = haven.CleanText("requester_name", in.RequesterName, 200, true); err != nil {
 		return nil, err
 	}
-	if r.RequesterOrg, err = clean("requester_org", in.RequesterOrg, 200, r.Source != SourceLE); err != nil {
+	if r.RequesterOrg, err = haven.CleanText("requester_org", in.RequesterOrg, 200, r.Source != SourceLE); err != nil {
 		return nil, err
 	}
-	if r.RequesterContact, err = clean("requester_contact", in.RequesterContact, 300, true); err != nil {
+	if r.RequesterContact, err = haven.CleanText("requester_contact", in.RequesterContact, 300, true); err != nil {
 		return nil, err
 	}
-	if r.TheirReference, err = clean("their_reference", in.TheirReference, 100, false); err != nil {
+	if r.TheirReference, err = haven.CleanText("their_reference", in.TheirReference, 100, false); err != nil {
 		return nil, err
 	}
-	if r.Question, err = clean("question", in.Question, 10000, true); err != nil {
+	if r.Question, err = haven.CleanText("question", in.Question, 10000, true); err != nil {
 		return nil, err
 	}
 	now := s.clock.Now()
@@ -259,7 +259,7 @@ func (s *Service) Assign(ctx context.Context, a haven.Actor, id, userID string) 
 // Deliver records the analysis delivered to the requester, who reads it
 // on a page and as a PDF.
 func (s *Service) Deliver(ctx context.Context, a haven.Actor, id, analysis string) error {
-	analysis, err := clean("analysis", analysis, 50000, true)
+	analysis, err := haven.CleanText("analysis", analysis, 50000, true)
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func (s *Service) Deliver(ctx context.Context, a haven.Actor, id, analysis strin
 
 // Close records a request's outcome and closes it.
 func (s *Service) Close(ctx context.Context, a haven.Actor, id, outcome string) error {
-	outcome, err := clean("outcome", outcome, 5000, true)
+	outcome, err := haven.CleanText("outcome", outcome, 5000, true)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/audit"
@@ -56,25 +55,7 @@ func (s *Service) require(a haven.Actor, p haven.Permission) error {
 
 // deny audits a refused read in its own transaction and returns err.
 func (s *Service) deny(ctx context.Context, a haven.Actor, typ, objType, objID string, err error) error {
-	werr := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return s.audit.Record(ctx, tx, a, audit.Entry{Type: typ, ObjectType: objType, ObjectID: objID,
-			Outcome: haven.OutcomeDenied, Details: map[string]string{"reason": haven.ErrorKind(err).String()}})
-	})
-	if werr != nil {
-		return fmt.Errorf("record denial: %w", werr)
-	}
-	return err
-}
-
-func clean(field, s string, max int, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	if required && s == "" {
-		return "", haven.Invalidf(field, "fill in this field")
-	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return "", haven.Invalidf(field, "the text is longer than %d characters or not valid UTF-8", max)
-	}
-	return s, nil
+	return s.audit.Denied(ctx, s.store, a, typ, objType, objID, err)
 }
 
 // NewCase is what opening a case takes.
@@ -98,13 +79,13 @@ func (s *Service) OpenCase(ctx context.Context, a haven.Actor, in NewCase) (*sto
 		return nil, haven.Invalidf("type", "choose the case type")
 	}
 	var err error
-	if in.Title, err = clean("title", in.Title, 200, true); err != nil {
+	if in.Title, err = haven.CleanText("title", in.Title, 200, true); err != nil {
 		return nil, err
 	}
-	if in.ChildPseudonym, err = clean("child_pseudonym", in.ChildPseudonym, 100, true); err != nil {
+	if in.ChildPseudonym, err = haven.CleanText("child_pseudonym", in.ChildPseudonym, 100, true); err != nil {
 		return nil, err
 	}
-	if in.ChildDescription, err = clean("child_description", in.ChildDescription, 4000, false); err != nil {
+	if in.ChildDescription, err = haven.CleanText("child_description", in.ChildDescription, 4000, false); err != nil {
 		return nil, err
 	}
 	if in.ChildAge < -1 || in.ChildAge > 20 {
@@ -178,7 +159,7 @@ func (s *Service) SetStatus(ctx context.Context, a haven.Actor, caseID, status, 
 	if !valid(Statuses, status) {
 		return haven.Invalidf("status", "choose a status")
 	}
-	note, err := clean("note", note, 2000, false)
+	note, err := haven.CleanText("note", note, 2000, false)
 	if err != nil {
 		return err
 	}
@@ -199,10 +180,10 @@ func (s *Service) SetStatus(ctx context.Context, a haven.Actor, caseID, status, 
 // description.
 func (s *Service) UpdateChild(ctx context.Context, a haven.Actor, caseID, pseudonym string, age int, description string) error {
 	var err error
-	if pseudonym, err = clean("child_pseudonym", pseudonym, 100, true); err != nil {
+	if pseudonym, err = haven.CleanText("child_pseudonym", pseudonym, 100, true); err != nil {
 		return err
 	}
-	if description, err = clean("child_description", description, 4000, false); err != nil {
+	if description, err = haven.CleanText("child_description", description, 4000, false); err != nil {
 		return err
 	}
 	if age < -1 || age > 20 {
@@ -217,13 +198,13 @@ func (s *Service) UpdateChild(ctx context.Context, a haven.Actor, caseID, pseudo
 // AddPerson records a person involved in a case with their role.
 func (s *Service) AddPerson(ctx context.Context, a haven.Actor, caseID, name, role, contact string) error {
 	var err error
-	if name, err = clean("person_name", name, 200, true); err != nil {
+	if name, err = haven.CleanText("person_name", name, 200, true); err != nil {
 		return err
 	}
-	if role, err = clean("person_role", role, 100, true); err != nil {
+	if role, err = haven.CleanText("person_role", role, 100, true); err != nil {
 		return err
 	}
-	if contact, err = clean("person_contact", contact, 300, false); err != nil {
+	if contact, err = haven.CleanText("person_contact", contact, 300, false); err != nil {
 		return err
 	}
 	return s.change(ctx, a, caseID, "case.person.add", map[string]string{"role": role}, func(tx *store.Tx, _ *store.Case, now time.Time) error {
@@ -235,7 +216,7 @@ func (s *Service) AddPerson(ctx context.Context, a haven.Actor, caseID, name, ro
 // PutAgency adds an agency to a case, or changes its role and whether the
 // case is shared with it (its law-enforcement users may then read it).
 func (s *Service) PutAgency(ctx context.Context, a haven.Actor, caseID, agencyID, role string, shared bool) error {
-	role, err := clean("agency_role", role, 100, false)
+	role, err := haven.CleanText("agency_role", role, 100, false)
 	if err != nil {
 		return err
 	}
@@ -269,13 +250,13 @@ func (s *Service) LinkReport(ctx context.Context, a haven.Actor, caseID string, 
 // can be looked up here the reference is checked for shape only.
 func (s *Service) LinkOffender(ctx context.Context, a haven.Actor, caseID, offenderID, note string) error {
 	var err error
-	if offenderID, err = clean("offender", offenderID, 100, true); err != nil {
+	if offenderID, err = haven.CleanText("offender", offenderID, 100, true); err != nil {
 		return err
 	}
 	if strings.ContainsFunc(offenderID, func(r rune) bool { return r <= ' ' }) {
 		return haven.Invalidf("offender", "an offender reference has no spaces")
 	}
-	if note, err = clean("offender_note", note, 1000, false); err != nil {
+	if note, err = haven.CleanText("offender_note", note, 1000, false); err != nil {
 		return err
 	}
 	return s.change(ctx, a, caseID, "case.offender.link", map[string]string{"offender": offenderID},
@@ -291,10 +272,10 @@ func (s *Service) LinkOffender(ctx context.Context, a haven.Actor, caseID, offen
 // AddTask adds a task with its owner and optional due date.
 func (s *Service) AddTask(ctx context.Context, a haven.Actor, caseID, title, owner string, due time.Time) error {
 	var err error
-	if title, err = clean("task_title", title, 300, true); err != nil {
+	if title, err = haven.CleanText("task_title", title, 300, true); err != nil {
 		return err
 	}
-	if owner, err = clean("task_owner", owner, 200, true); err != nil {
+	if owner, err = haven.CleanText("task_owner", owner, 200, true); err != nil {
 		return err
 	}
 	return s.change(ctx, a, caseID, "case.task.add", nil, func(tx *store.Tx, _ *store.Case, now time.Time) error {
@@ -312,7 +293,7 @@ func (s *Service) CompleteTask(ctx context.Context, a haven.Actor, caseID, taskI
 
 // AddNote adds a note to a case.
 func (s *Service) AddNote(ctx context.Context, a haven.Actor, caseID, body string) error {
-	body, err := clean("note", body, 10000, true)
+	body, err := haven.CleanText("note", body, 10000, true)
 	if err != nil {
 		return err
 	}
@@ -333,7 +314,7 @@ func (s *Service) RecordIndicators(ctx context.Context, a haven.Actor, caseID st
 			return 0, haven.Invalidf("indicators", "an indicator is not on the list")
 		}
 	}
-	note, err := clean("indicator_note", note, 1000, false)
+	note, err := haven.CleanText("indicator_note", note, 1000, false)
 	if err != nil {
 		return 0, err
 	}
@@ -371,7 +352,7 @@ func (s *Service) AddPhoto(ctx context.Context, a haven.Actor, caseID string, r 
 	if err := s.require(a, haven.PermCaseManage); err != nil {
 		return nil, err
 	}
-	caption, err := clean("caption", caption, 300, false)
+	caption, err := haven.CleanText("caption", caption, 300, false)
 	if err != nil {
 		return nil, err
 	}

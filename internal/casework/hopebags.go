@@ -88,13 +88,13 @@ func (s *Service) AddStockLine(ctx context.Context, a haven.Actor, size, variant
 		return nil, err
 	}
 	var err error
-	if size, err = clean("size", size, 100, true); err != nil {
+	if size, err = haven.CleanText("size", size, 100, true); err != nil {
 		return nil, err
 	}
-	if variant, err = clean("variant", variant, 200, true); err != nil {
+	if variant, err = haven.CleanText("variant", variant, 200, true); err != nil {
 		return nil, err
 	}
-	if stockPoint, err = clean("stock_point", stockPoint, 200, true); err != nil {
+	if stockPoint, err = haven.CleanText("stock_point", stockPoint, 200, true); err != nil {
 		return nil, err
 	}
 	if threshold < 0 || threshold > MaxBagsPerMove {
@@ -170,10 +170,10 @@ func (s *Service) move(ctx context.Context, a haven.Actor, m *store.HopeBagMovem
 		return haven.Invalidf("quantity", "give a number of bags between 1 and %d", MaxBagsPerMove)
 	}
 	var err error
-	if m.Recipient, err = clean("recipient", m.Recipient, 200, m.Kind == MoveDistribution); err != nil {
+	if m.Recipient, err = haven.CleanText("recipient", m.Recipient, 200, m.Kind == MoveDistribution); err != nil {
 		return err
 	}
-	if m.Note, err = clean("note", m.Note, 1000, false); err != nil {
+	if m.Note, err = haven.CleanText("note", m.Note, 1000, false); err != nil {
 		return err
 	}
 	now := s.clock.Now()

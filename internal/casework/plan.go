@@ -159,10 +159,10 @@ func (s *Service) checkPlan(ctx context.Context, p *Plan) error {
 		if !valid(NeedStatuses, n.Status) {
 			return haven.Invalidf(n.Area+"_status", "choose a status")
 		}
-		if n.Responsible, err = clean(n.Area+"_responsible", n.Responsible, 200, false); err != nil {
+		if n.Responsible, err = haven.CleanText(n.Area+"_responsible", n.Responsible, 200, false); err != nil {
 			return err
 		}
-		if n.Notes, err = clean(n.Area+"_notes", n.Notes, 2000, false); err != nil {
+		if n.Notes, err = haven.CleanText(n.Area+"_notes", n.Notes, 2000, false); err != nil {
 			return err
 		}
 		if n.DueOn = strings.TrimSpace(n.DueOn); n.DueOn != "" {
@@ -176,13 +176,13 @@ func (s *Service) checkPlan(ctx context.Context, p *Plan) error {
 		for j := range n.Services {
 			r := &n.Services[j]
 			field := n.Area + "_provider"
-			if r.Service, err = clean(field, r.Service, 300, false); err != nil {
+			if r.Service, err = haven.CleanText(field, r.Service, 300, false); err != nil {
 				return err
 			}
-			if r.ProviderID, err = clean(field, r.ProviderID, 100, false); err != nil {
+			if r.ProviderID, err = haven.CleanText(field, r.ProviderID, 100, false); err != nil {
 				return err
 			}
-			if r.ProviderName, err = clean(field, r.ProviderName, 300, false); err != nil {
+			if r.ProviderName, err = haven.CleanText(field, r.ProviderName, 300, false); err != nil {
 				return err
 			}
 			switch {
@@ -209,7 +209,7 @@ func (s *Service) SavePlan(ctx context.Context, a haven.Actor, caseID string, p 
 	if err := s.require(a, haven.PermCaseManage); err != nil {
 		return 0, err
 	}
-	comment, err := clean("comment", comment, 1000, false)
+	comment, err := haven.CleanText("comment", comment, 1000, false)
 	if err != nil {
 		return 0, err
 	}

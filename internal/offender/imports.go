@@ -137,7 +137,7 @@ func (s *Service) StartImport(ctx context.Context, a haven.Actor, source, filena
 	if len(body) == 0 {
 		return nil, nil, haven.Invalidf("file", "choose an export file")
 	}
-	filename, err := clean("file", filename, 200, false)
+	filename, err := haven.CleanText("file", filename, 200, false)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -50,7 +50,7 @@ func (s *Service) RecordIncident(ctx context.Context, a haven.Actor, in Incident
 		max  int
 	}{{"place", in.Place, &rec.Place, 300}, {"jurisdiction", in.Jurisdiction, &rec.Jurisdiction, 20},
 		{"person", in.Person, &rec.Person, 2000}, {"vehicle", in.Vehicle, &rec.Vehicle, 500}, {"outcome", in.Outcome, &rec.Outcome, 1000}} {
-		if *f.dst, err = clean(f.name, f.src, f.max, false); err != nil {
+		if *f.dst, err = haven.CleanText(f.name, f.src, f.max, false); err != nil {
 			return nil, err
 		}
 	}

@@ -591,7 +591,7 @@ func (s *Service) DecideLink(ctx context.Context, a haven.Actor, id string, conf
 	if err := s.require(a, haven.PermOffenderManage); err != nil {
 		return err
 	}
-	note, err := clean("note", note, 2000, false)
+	note, err := haven.CleanText("note", note, 2000, false)
 	if err != nil {
 		return err
 	}

@@ -42,13 +42,13 @@ func (s *Service) SubmitLocate(ctx context.Context, a haven.Actor, in LocateInpu
 		return nil, haven.ErrForbidden
 	}
 	var err error
-	if in.CaseNumber, err = clean("case_number", in.CaseNumber, 100, true); err != nil {
+	if in.CaseNumber, err = haven.CleanText("case_number", in.CaseNumber, 100, true); err != nil {
 		return nil, err
 	}
-	if in.Subject, err = clean("subject", in.Subject, 300, true); err != nil {
+	if in.Subject, err = haven.CleanText("subject", in.Subject, 300, true); err != nil {
 		return nil, err
 	}
-	if in.Details, err = clean("details", in.Details, 5000, false); err != nil {
+	if in.Details, err = haven.CleanText("details", in.Details, 5000, false); err != nil {
 		return nil, err
 	}
 	now := s.clock.Now()
@@ -245,13 +245,13 @@ type QueryInput struct {
 // what it found. Haven stores findings; it does not query sources.
 func (s *Service) AddLocateQuery(ctx context.Context, a haven.Actor, id string, in QueryInput) error {
 	var err error
-	if in.Source, err = clean("source", in.Source, 200, true); err != nil {
+	if in.Source, err = haven.CleanText("source", in.Source, 200, true); err != nil {
 		return err
 	}
-	if in.Asked, err = clean("asked", in.Asked, 2000, true); err != nil {
+	if in.Asked, err = haven.CleanText("asked", in.Asked, 2000, true); err != nil {
 		return err
 	}
-	if in.Found, err = clean("found", in.Found, 5000, false); err != nil {
+	if in.Found, err = haven.CleanText("found", in.Found, 5000, false); err != nil {
 		return err
 	}
 	if in.QueriedOn.IsZero() {
@@ -280,10 +280,10 @@ func (s *Service) AddLocateCandidate(ctx context.Context, a haven.Actor, id stri
 		return haven.Invalidf("confidence", "choose high, medium or low")
 	}
 	var err error
-	if in.Value, err = clean("value", in.Value, 500, true); err != nil {
+	if in.Value, err = haven.CleanText("value", in.Value, 500, true); err != nil {
 		return err
 	}
-	if in.Note, err = clean("note", in.Note, 2000, false); err != nil {
+	if in.Note, err = haven.CleanText("note", in.Note, 2000, false); err != nil {
 		return err
 	}
 	if !in.ValidTo.IsZero() && in.ValidTo.Before(in.ValidFrom) {
@@ -305,7 +305,7 @@ func (s *Service) DeliverLocate(ctx context.Context, a haven.Actor, id, outcome,
 	if outcome != OutcomeLocated && outcome != OutcomeNotLocated {
 		return haven.Invalidf("outcome", "choose located or not located")
 	}
-	summary, err := clean("summary", summary, 10000, true)
+	summary, err := haven.CleanText("summary", summary, 10000, true)
 	if err != nil {
 		return err
 	}

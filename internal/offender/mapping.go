@@ -72,13 +72,13 @@ func (m *Mapping) Validate() error {
 		return haven.Invalidf("source", "give the source a short code of letters, digits and dashes")
 	}
 	var err error
-	if m.Name, err = clean("name", m.Name, 200, true); err != nil {
+	if m.Name, err = haven.CleanText("name", m.Name, 200, true); err != nil {
 		return err
 	}
 	if m.Format != "csv" && m.Format != "json" {
 		return haven.Invalidf("format", "choose csv or json")
 	}
-	if m.Jurisdiction, err = clean("jurisdiction", m.Jurisdiction, 20, m.Columns["jurisdiction"] == ""); err != nil {
+	if m.Jurisdiction, err = haven.CleanText("jurisdiction", m.Jurisdiction, 20, m.Columns["jurisdiction"] == ""); err != nil {
 		return err
 	}
 	if m.Columns["key"] == "" || m.Columns["name"] == "" {

@@ -2,13 +2,11 @@ package offender
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/audit"
@@ -100,26 +98,7 @@ func (s *Service) require(a haven.Actor, p haven.Permission) error {
 
 // deny audits a refusal in its own transaction and returns err.
 func (s *Service) deny(ctx context.Context, a haven.Actor, typ, objType, objID string, err error) error {
-	werr := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return s.audit.Record(ctx, tx, a, audit.Entry{Type: typ, ObjectType: objType, ObjectID: objID,
-			Outcome: haven.OutcomeDenied, Details: map[string]string{"reason": haven.ErrorKind(err).String()}})
-	})
-	if werr != nil {
-		return fmt.Errorf("record denial: %w", werr)
-	}
-	return err
-}
-
-// clean trims s and checks its length.
-func clean(field, s string, max int, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	if required && s == "" {
-		return "", haven.Invalidf(field, "fill in this field")
-	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return "", haven.Invalidf(field, "the text is longer than %d characters or not valid UTF-8", max)
-	}
-	return s, nil
+	return s.audit.Denied(ctx, s.store, a, typ, objType, objID, err)
 }
 
 // Record is a registry record with its history and links, as analysts
@@ -252,10 +231,10 @@ func (s *Service) AddFact(ctx context.Context, a haven.Actor, offenderID string,
 		return nil, haven.Invalidf("kind", "choose a kind of fact from the list")
 	}
 	var err error
-	if in.Value, err = clean("value", in.Value, 500, true); err != nil {
+	if in.Value, err = haven.CleanText("value", in.Value, 500, true); err != nil {
 		return nil, err
 	}
-	if in.Detail, err = clean("detail", in.Detail, 200, false); err != nil {
+	if in.Detail, err = haven.CleanText("detail", in.Detail, 200, false); err != nil {
 		return nil, err
 	}
 	if !in.ValidTo.IsZero() && in.ValidTo.Before(in.ValidFrom) {

@@ -34,7 +34,7 @@ func (s *Service) EnterSurveyCount(ctx context.Context, a haven.Actor, date time
 	if err := s.require(a, haven.PermSurveys); err != nil {
 		return err
 	}
-	jurisdiction, err := clean("jurisdiction", jurisdiction, 20, true)
+	jurisdiction, err := haven.CleanText("jurisdiction", jurisdiction, 20, true)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package support
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -67,14 +66,7 @@ func (s *Service) require(a haven.Actor, p haven.Permission) error {
 
 // deny audits a refusal in its own transaction and returns err.
 func (s *Service) deny(ctx context.Context, a haven.Actor, typ, objType, objID string, err error) error {
-	werr := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return s.audit.Record(ctx, tx, a, audit.Entry{Type: typ, ObjectType: objType, ObjectID: objID,
-			Outcome: haven.OutcomeDenied, Details: map[string]string{"reason": haven.ErrorKind(err).String()}})
-	})
-	if werr != nil {
-		return fmt.Errorf("record denial: %w", werr)
-	}
-	return err
+	return s.audit.Denied(ctx, s.store, a, typ, objType, objID, err)
 }
 
 func (s *Service) record(ctx context.Context, tx *store.Tx, a haven.Actor, typ, objType, objID string, details map[string]string) error {

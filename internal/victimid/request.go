@@ -229,7 +229,7 @@ func (s *Service) Request(ctx context.Context, a haven.Actor, sub Submission) (*
 		return nil, haven.ErrForbidden
 	}
 	var err error
-	if sub.CaseNumber, err = clean("case_number", sub.CaseNumber, 100, true); err != nil {
+	if sub.CaseNumber, err = haven.CleanText("case_number", sub.CaseNumber, 100, true); err != nil {
 		return nil, err
 	}
 	if !slices.Contains(Purposes, sub.Purpose) {

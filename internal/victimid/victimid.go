@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/audit"
@@ -82,25 +81,7 @@ func (s *Service) require(a haven.Actor, p haven.Permission) error {
 
 // deny audits a refusal in its own transaction and returns err.
 func (s *Service) deny(ctx context.Context, a haven.Actor, typ, objType, objID string, err error) error {
-	werr := s.store.InTx(ctx, func(tx *store.Tx) error {
-		return s.audit.Record(ctx, tx, a, audit.Entry{Type: typ, ObjectType: objType, ObjectID: objID,
-			Outcome: haven.OutcomeDenied, Details: map[string]string{"reason": haven.ErrorKind(err).String()}})
-	})
-	if werr != nil {
-		return fmt.Errorf("record denial: %w", werr)
-	}
-	return err
-}
-
-func clean(field, s string, max int, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	if required && s == "" {
-		return "", haven.Invalidf(field, "fill in this field")
-	}
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return "", haven.Invalidf(field, "the text is longer than %d characters or not valid UTF-8", max)
-	}
-	return s, nil
+	return s.audit.Denied(ctx, s.store, a, typ, objType, objID, err)
 }
 
 // SeriesView is a series as staff see it: its derived status and
@@ -159,13 +140,13 @@ func (s *Service) SaveSeries(ctx context.Context, a haven.Actor, in store.Series
 		return nil, err
 	}
 	var err error
-	if in.Code, err = clean("code", in.Code, 100, true); err != nil {
+	if in.Code, err = haven.CleanText("code", in.Code, 100, true); err != nil {
 		return nil, err
 	}
-	if in.Name, err = clean("name", in.Name, 200, true); err != nil {
+	if in.Name, err = haven.CleanText("name", in.Name, 200, true); err != nil {
 		return nil, err
 	}
-	if in.Notes, err = clean("notes", in.Notes, 5000, false); err != nil {
+	if in.Notes, err = haven.CleanText("notes", in.Notes, 5000, false); err != nil {
 		return nil, err
 	}
 	if !validStatus(in.Status) {
@@ -300,7 +281,7 @@ func (s *Service) Promote(ctx context.Context, a haven.Actor, code string, v sto
 	if !a.Can(haven.PermVictimRead) {
 		return nil, haven.ErrForbidden
 	}
-	code, err := clean("code", code, 100, true)
+	code, err := haven.CleanText("code", code, 100, true)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +302,7 @@ func (s *Service) Promote(ctx context.Context, a haven.Actor, code string, v sto
 			return nil, err
 		}
 	}
-	if v.ID, err = clean("id", v.ID, 100, true); err != nil {
+	if v.ID, err = haven.CleanText("id", v.ID, 100, true); err != nil {
 		return nil, err
 	}
 	err = s.store.View(ctx, func(tx *store.Tx) error {
@@ -382,7 +363,7 @@ func (s *Service) SaveVictim(ctx context.Context, a haven.Actor, in store.Victim
 		return nil, err
 	}
 	var err error
-	if in.ID, err = clean("id", in.ID, 100, true); err != nil {
+	if in.ID, err = haven.CleanText("id", in.ID, 100, true); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -390,7 +371,7 @@ func (s *Service) SaveVictim(ctx context.Context, a haven.Actor, in store.Victim
 		v    *string
 	}{{"officer_name", &in.OfficerName}, {"officer_email", &in.OfficerEmail}, {"officer_phone", &in.OfficerPhone},
 		{"counsel_name", &in.CounselName}, {"counsel_contact", &in.CounselContact}} {
-		if *f.v, err = clean(f.name, *f.v, 300, false); err != nil {
+		if *f.v, err = haven.CleanText(f.name, *f.v, 300, false); err != nil {
 			return nil, err
 		}
 	}
@@ -536,7 +517,7 @@ func (s *Service) MarkSent(ctx context.Context, a haven.Actor, id, note string) 
 	if err := s.require(a, haven.PermNotifications); err != nil {
 		return err
 	}
-	note, err := clean("note", note, 2000, false)
+	note, err := haven.CleanText("note", note, 2000, false)
 	if err != nil {
 		return err
 	}
