@@ -3,9 +3,8 @@ package casework
 import (
 	"fmt"
 	"io"
-	"strings"
 
-	"codeberg.org/go-pdf/fpdf"
+	"github.com/haven-hotline/haven/internal/pdfdoc"
 )
 
 // WriteAnalysisPDF writes the analysis delivered for an assistance
@@ -14,34 +13,11 @@ import (
 // NOTE: like the referral and victimid packages, the core fonts cover
 // Windows-1252 only; the page carries the exact text.
 func WriteAnalysisPDF(w io.Writer, v *AssistanceView) error {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	clean := func(s string) string {
-		return tr(strings.Map(func(c rune) rune {
-			if c == '\n' {
-				return c
-			}
-			if c < 0x20 || c == 0x7f {
-				return ' '
-			}
-			return c
-		}, s))
-	}
 	at := v.DeliveredAt
 	if at.IsZero() {
 		at = v.UpdatedAt
 	}
-	pdf.SetTitle("Technical assistance analysis "+v.ID, true)
-	pdf.SetCreator("Haven", true)
-	pdf.SetCreationDate(at)
-	pdf.SetModificationDate(at)
-	pdf.SetMargins(18, 18, 18)
-	pdf.SetAutoPageBreak(true, 18)
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-13)
-		pdf.SetFont("Helvetica", "", 8)
-		pdf.CellFormat(0, 5, "RESTRICTED: for the requester's case only", "", 0, "C", false, 0, "")
-	})
+	pdf, clean := pdfdoc.New("Technical assistance analysis "+v.ID, at, "RESTRICTED: for the requester's case only")
 	pdf.AddPage()
 	line := func(style string, size float64, text string) {
 		pdf.SetFont("Helvetica", style, size)

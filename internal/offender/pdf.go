@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"codeberg.org/go-pdf/fpdf"
+	"github.com/haven-hotline/haven/internal/pdfdoc"
 )
 
 // WriteLocatePDF writes a locate request's analytical report as an A4
@@ -16,28 +16,9 @@ import (
 // NOTE: like the referral package, the core fonts cover Windows-1252
 // only; the page carries the exact text.
 func WriteLocatePDF(w io.Writer, r *LocateReport) error {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	clean := func(s string) string {
-		return tr(strings.Map(func(c rune) rune {
-			if c < 0x20 || c == 0x7f {
-				return ' '
-			}
-			return c
-		}, s))
-	}
 	req := r.Request
-	pdf.SetTitle("Locate request report "+req.CaseNumber, true)
-	pdf.SetCreator("Haven", true)
-	pdf.SetCreationDate(r.Generated)
-	pdf.SetModificationDate(r.Generated)
-	pdf.SetMargins(18, 18, 18)
-	pdf.SetAutoPageBreak(true, 18)
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-13)
-		pdf.SetFont("Helvetica", "", 8)
-		pdf.CellFormat(0, 5, "RESTRICTED: law-enforcement sensitive, for the requesting agency's case only", "", 0, "C", false, 0, "")
-	})
+	pdf, clean := pdfdoc.New("Locate request report "+req.CaseNumber, r.Generated,
+		"RESTRICTED: law-enforcement sensitive, for the requesting agency's case only")
 	pdf.AddPage()
 	line := func(style string, size float64, text string) {
 		pdf.SetFont("Helvetica", style, size)

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"github.com/haven-hotline/haven/internal/facts"
+	"github.com/haven-hotline/haven/internal/pdfdoc"
 )
 
 // WritePDF writes the package's summary as an A4 PDF.
@@ -20,40 +19,10 @@ import (
 // a character outside it prints as a dot. The JSON and the summary page
 // carry the exact text (docs/decisions/0011).
 func WritePDF(w io.Writer, p *Package) error {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	clean := func(s string) string {
-		s = strings.Map(func(r rune) rune {
-			switch {
-			case r == '\t':
-				return ' '
-			case r == '\n':
-				return r
-			case r < 0x20 || r == 0x7f:
-				return -1
-			}
-			return r
-		}, s)
-		return tr(s)
-	}
 	r := p.Report
 	title := fmt.Sprintf("Referral package - Report %d", r.ID)
-	pdf.SetTitle(title, true)
+	pdf, clean := pdfdoc.New(title, p.GeneratedAt, fmt.Sprintf("Report %d - RESTRICTED: for the recipient agency's investigation only", r.ID))
 	pdf.SetSubject("Haven referral package", true)
-	pdf.SetCreator("Haven", true)
-	pdf.SetCreationDate(p.GeneratedAt)
-	pdf.SetModificationDate(p.GeneratedAt)
-	pdf.SetCatalogSort(true)
-	pdf.SetMargins(18, 18, 18)
-	pdf.SetAutoPageBreak(true, 18)
-	pdf.AliasNbPages("{nb}")
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-13)
-		pdf.SetFont("Helvetica", "", 8)
-		pdf.SetTextColor(90, 90, 90)
-		pdf.CellFormat(0, 5, clean(fmt.Sprintf("Report %d - RESTRICTED: for the recipient agency's investigation only - page %d of {nb}",
-			r.ID, pdf.PageNo())), "", 0, "C", false, 0, "")
-	})
 	pdf.AddPage()
 	width, _ := pdf.GetPageSize()
 	lm, _, rm, _ := pdf.GetMargins()

@@ -3,9 +3,8 @@ package victimid
 import (
 	"fmt"
 	"io"
-	"strings"
 
-	"codeberg.org/go-pdf/fpdf"
+	"github.com/haven-hotline/haven/internal/pdfdoc"
 )
 
 // WritePDF writes a report as an A4 PDF.
@@ -13,27 +12,8 @@ import (
 // NOTE: like the referral package, the core fonts cover Windows-1252
 // only; the JSON and the page carry the exact text.
 func WritePDF(w io.Writer, r *Report) error {
-	pdf := fpdf.New("P", "mm", "A4", "")
-	tr := pdf.UnicodeTranslatorFromDescriptor("")
-	clean := func(s string) string {
-		return tr(strings.Map(func(c rune) rune {
-			if c < 0x20 || c == 0x7f {
-				return ' '
-			}
-			return c
-		}, s))
-	}
-	pdf.SetTitle("Child identification report "+r.Request.CaseNumber, true)
-	pdf.SetCreator("Haven", true)
-	pdf.SetCreationDate(r.Request.CreatedAt)
-	pdf.SetModificationDate(r.Request.CreatedAt)
-	pdf.SetMargins(18, 18, 18)
-	pdf.SetAutoPageBreak(true, 18)
-	pdf.SetFooterFunc(func() {
-		pdf.SetY(-13)
-		pdf.SetFont("Helvetica", "", 8)
-		pdf.CellFormat(0, 5, "RESTRICTED: for the requesting agency's case only", "", 0, "C", false, 0, "")
-	})
+	pdf, clean := pdfdoc.New("Child identification report "+r.Request.CaseNumber, r.Request.CreatedAt,
+		"RESTRICTED: for the requesting agency's case only")
 	pdf.AddPage()
 	line := func(style string, size float64, text string) {
 		pdf.SetFont("Helvetica", style, size)
