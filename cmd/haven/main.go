@@ -9,6 +9,8 @@
 //	haven token create
 //	haven audit verify
 //	haven keys rotate|retire
+//	haven backup|restore        encrypted backup; restore with the --verify drill
+//	haven doctor                check a deployment's configuration
 //	haven demo                  load a synthetic demonstration dataset
 //	haven hash [--dihedral] F…  print PDQ hashes
 //	haven version
@@ -84,6 +86,10 @@ Commands:
   audit verify                check the audit chain; exit 1 naming the first bad event
   keys rotate [--retire]      add a new master key, re-wrap every key with it
   keys retire                 drop old master keys once nothing uses them
+  backup --to FOLDER          consistent, encrypted backup of the database and evidence (safe while serving)
+  restore --from FOLDER [--verify] [--tombstones NEWER_BACKUP]
+                              restore a backup into an empty location; --verify runs the drill
+  doctor                      check this deployment's configuration and report problems in plain words
   demo                        load a synthetic demonstration dataset
   hash [--dihedral] FILE...   print PDQ hashes as hash,quality,file (the reference tool's format)
   version                     print the version
@@ -135,6 +141,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keysCmd(ctx, e, s, r)
 	case "demo":
 		return demo(ctx, e, rest)
+	case "backup":
+		return backupCmd(ctx, e, rest)
+	case "restore":
+		return restoreCmd(ctx, e, rest)
+	case "doctor":
+		return doctorCmd(ctx, e, rest)
 	case "hash":
 		return hashCmd(ctx, e, rest)
 	case "version", "--version", "-v":

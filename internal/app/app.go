@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -115,6 +116,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := a.openMasterKey(); err != nil {
 		return nil, err
 	}
+	unlock, err := a.lockMigrations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if unlock != nil {
+			unlock()
+		}
+	}()
 	if err := a.openStore(ctx); err != nil {
 		return nil, err
 	}
@@ -201,6 +211,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := jobs.Migrate(ctx, a.Store); err != nil {
 		return nil, err
 	}
+	unlock()
+	unlock = nil
 	jc := jobs.Config{Logger: log.With("component", "jobs")}
 	if opts.Workers {
 		jc.Workers, jc.Periodic = a.workers()
@@ -233,6 +245,28 @@ func (a *App) openMasterKey() error {
 			"or HAVEN_MASTER_KEY instead of a key generated beside the data.", "file", a.Config.MasterKeyFile)
 	}
 	return nil
+}
+
+// lockMigrations takes the migration lock (store.LockMigrations) on a
+// connection of its own, held until the job queue's tables are migrated.
+func (a *App) lockMigrations(ctx context.Context) (func(), error) {
+	db, err := config.ParseDatabaseURL(a.Config.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if db.Driver == "sqlite" {
+		return store.LockMigrations(ctx, "sqlite", db.Path, nil)
+	}
+	pg, err := sql.Open("pgx", db.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	unlock, err := store.LockMigrations(ctx, "postgres", "", pg)
+	if err != nil {
+		pg.Close()
+		return nil, err
+	}
+	return func() { unlock(); pg.Close() }, nil
 }
 
 func (a *App) openStore(ctx context.Context) error {

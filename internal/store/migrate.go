@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -76,4 +79,46 @@ func collectVersions(fsys fs.FS) ([]int64, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// migrationLockKey is the PostgreSQL advisory-lock key of LockMigrations
+// (an arbitrary constant: "haven-mg" in ASCII).
+const migrationLockKey = 0x686176656e2d6d67
+
+// LockMigrations takes the deployment-wide migration lock and returns its
+// release. Every process holds it from before the schema migrations until
+// after the job queue's, so two instances (or a command started while the
+// server starts) never migrate at once. PostgreSQL: a session advisory
+// lock on a connection of its own; SQLite: an exclusive flock on
+// "<database>.migrate-lock" next to the database file.
+func LockMigrations(ctx context.Context, engine, sqlitePath string, db *sql.DB) (func(), error) {
+	switch engine {
+	case "postgres":
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockKey)); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		return func() {
+			_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(migrationLockKey))
+			conn.Close()
+		}, nil
+	case "sqlite":
+		if err := os.MkdirAll(filepath.Dir(sqlitePath), 0o700); err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		f, err := os.OpenFile(sqlitePath+".migrate-lock", os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+	}
+	return nil, fmt.Errorf("migration lock: unknown engine %q", engine)
 }
