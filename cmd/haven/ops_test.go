@@ -128,7 +128,8 @@ func TestOperationalMetrics(t *testing.T) {
 		t.Errorf("haven_evidence_integrity_failures = %v after one failure", got)
 	}
 	for _, name := range []string{`haven_job_queue_depth{state="available"}`, `haven_job_queue_depth{state="discarded"}`,
-		"haven_job_lag_seconds", "haven_sla_breaches", "haven_match_index_entries", "haven_evidence_items"} {
+		"haven_job_lag_seconds", "haven_sla_breaches", "haven_match_index_entries", "haven_evidence_items",
+		"haven_audit_write_failures_total"} {
 		if _, ok := m[name]; !ok {
 			t.Errorf("metric %s is missing", name)
 		}

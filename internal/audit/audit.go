@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/haven-hotline/haven"
@@ -41,7 +42,14 @@ type Log struct {
 	pseudoKey []byte
 	clock     haven.Clock
 	chains    int
+	// failures counts appends that failed (the action failed with them).
+	failures atomic.Int64
 }
+
+// WriteFailures returns how many audit events could not be written since
+// the process started; each failed the action it recorded. Operations
+// alert on any increase (haven_audit_write_failures_total).
+func (l *Log) WriteFailures() int64 { return l.failures.Load() }
 
 // New returns a Log keyed by the chain and pseudonym keys, appending to
 // the given number of chains (at least 1; the database must have a head
@@ -115,7 +123,12 @@ func (l *Log) Record(ctx context.Context, tx *store.Tx, actor haven.Actor, e Ent
 
 // Append chains ev after the current head and writes it inside tx. It
 // sets ID and At when empty, and always sets Seq, PrevHash and Hash.
-func (l *Log) Append(ctx context.Context, tx *store.Tx, ev *haven.AuditEvent) error {
+func (l *Log) Append(ctx context.Context, tx *store.Tx, ev *haven.AuditEvent) (err error) {
+	defer func() {
+		if err != nil {
+			l.failures.Add(1)
+		}
+	}()
 	if ev.Type == "" || ev.Outcome == "" {
 		return fmt.Errorf("append audit event: type and outcome are required")
 	}

@@ -189,6 +189,9 @@ func TestFailedAuditFailsAction(t *testing.T) {
 			if err == nil {
 				t.Fatal("action succeeded without its audit event")
 			}
+			if n := l.WriteFailures(); n != 1 {
+				t.Errorf("WriteFailures = %d after one failed write, want 1", n)
+			}
 			err = s.View(ctx, func(tx *store.Tx) error { _, err := tx.Agency(ctx, ag.ID); return err })
 			if !errors.Is(err, haven.ErrNotFound) && !haven.IsKind(err, haven.KindNotFound) {
 				t.Fatalf("got %v, want the agency rolled back", err)

@@ -159,7 +159,9 @@ func (g *opsGauges) refresh(errs prometheus.Counter) {
 func registerOpsGauges(reg *prometheus.Registry, g *opsGauges) {
 	errs := prometheus.NewCounter(prometheus.CounterOpts{Name: "haven_ops_metrics_errors_total",
 		Help: "Failed reads of the operational metrics (a database that does not answer in time)."})
-	reg.MustRegister(errs)
+	reg.MustRegister(errs, prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "haven_audit_write_failures_total",
+		Help: "Audit events that could not be written since the start (each failed its action): alert on any increase."},
+		func() float64 { return float64(g.a.Audit.WriteFailures()) }))
 	read := func(f func() float64) func() float64 {
 		return func() float64 {
 			g.refresh(errs)
