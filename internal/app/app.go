@@ -348,7 +348,14 @@ func (w *sessionCleanup) Work(ctx context.Context, _ *river.Job[SessionCleanupAr
 	if err == nil && n > 0 {
 		w.a.Log.Info("removed ended sessions", "count", n)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// Rate-limit buckets idle for a day are full again: the same as none.
+	return w.a.Store.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.DeleteIdleRateLimits(ctx, w.a.Clock.Now().Add(-24*time.Hour))
+		return err
+	})
 }
 
 // EvidenceScrubArgs is the periodic job that re-verifies stored evidence.

@@ -33,6 +33,7 @@ import (
 //   - a report filed through A with a file is stored in the shared bucket
 //     and read back through B; its arrival triage job runs exactly once
 //     although both instances work the queue;
+//   - the public pages' rate limit is shared: B refuses what A used up;
 //   - a logout on A ends the session on B.
 func TestMultiInstance(t *testing.T) {
 	if testing.Short() {
@@ -91,6 +92,26 @@ func TestMultiInstance(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Logf("a hash added through A matched through B after %s", time.Since(start).Round(10*time.Millisecond))
+
+	// The public pages' rate limit (5 new self-reports per 10 minutes and
+	// address) is shared: 4 more through A, then B refuses the sixth.
+	post := func(s *server) int {
+		resp, err := http.PostForm(s.URL()+"/self-report", url.Values{"lang": {"en"}, "relation": {"adult"}, "notify": {"none"},
+			"hashes": {"file," + digest + ","}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 4 {
+		if code := post(one); code != http.StatusOK {
+			t.Fatalf("self-report %d through A: %d", i+2, code)
+		}
+	}
+	if code := post(two); code != http.StatusTooManyRequests {
+		t.Errorf("the sixth self-report from one address, through B: %d, want 429 (the limit is shared)", code)
+	}
 
 	// A report with a file through A, read back through B.
 	ca := &api{base: one.URL, token: token, http: http.DefaultClient}

@@ -12,9 +12,11 @@ package server
 // field and a per-address rate limit.
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -31,6 +33,7 @@ import (
 	"github.com/haven-hotline/haven"
 	"github.com/haven-hotline/haven/internal/i18n"
 	"github.com/haven-hotline/haven/internal/intake"
+	"github.com/haven-hotline/haven/internal/store"
 )
 
 // Limits of the public form.
@@ -94,8 +97,30 @@ func newPublicForm(key []byte) (*publicForm, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &publicForm{key: key, bundle: b, reports: newPFLimiter(pfReportLimit), followups: newPFLimiter(pfFollowupLimit),
-		selfReports: newPFLimiter(pfReportLimit), selfCases: newPFLimiter(pfFollowupLimit)}, nil
+	pf := &publicForm{key: key, bundle: b, reports: newPFLimiter(pfReportLimit), followups: newPFLimiter(pfFollowupLimit),
+		selfReports: newPFLimiter(pfReportLimit), selfCases: newPFLimiter(pfFollowupLimit)}
+	pf.reports.name, pf.followups.name, pf.selfReports.name, pf.selfCases.name = "report", "followup", "self-report", "self-report-case"
+	return pf, nil
+}
+
+// sharedLimits moves the public pages' rate limits into the database,
+// shared by every instance. A bucket's key is an HMAC of the limiter's
+// name and the client key under the public form's key: the table never
+// holds an address.
+func (pf *publicForm) sharedLimits(st *store.Store) {
+	take := func(name, key string, now time.Time, r pfRate) (ok bool, wait time.Duration, err error) {
+		mac := hmac.New(sha256.New, pf.key)
+		mac.Write([]byte(name + "\x00" + key))
+		k := hex.EncodeToString(mac.Sum(nil))
+		err = st.InTx(context.Background(), func(tx *store.Tx) error {
+			ok, wait, err = tx.TakeRateToken(context.Background(), k, now, r.every, r.burst)
+			return err
+		})
+		return ok, wait, err
+	}
+	for _, l := range []*pfLimiter{pf.reports, pf.followups, pf.selfReports, pf.selfCases} {
+		l.shared = take
+	}
 }
 
 func (s *Server) publicForm() (*publicForm, error) { return s.public, nil }
@@ -142,9 +167,15 @@ type pfRate struct {
 	burst int           // …up to this many at once
 }
 
-// pfLimiter is an in-memory token bucket per client key.
+// pfLimiter is a token bucket per client key. With a shared backend
+// (every server does: see sharedLimits) the buckets live in the database,
+// so several instances behind a load balancer admit the configured rate
+// between them, not each; the in-memory buckets serve when the database
+// cannot answer (the request itself will then likely fail anyway).
 type pfLimiter struct {
 	pfRate
+	name      string
+	shared    func(name, key string, now time.Time, r pfRate) (bool, time.Duration, error)
 	mu        sync.Mutex
 	buckets   map[string]*pfBucket
 	lastSweep time.Time
@@ -166,6 +197,11 @@ func newPFLimiter(l pfRate) *pfLimiter { return &pfLimiter{pfRate: l, buckets: m
 // allow takes one attempt for key at now. When none is left it returns
 // false and how long until the next one.
 func (l *pfLimiter) allow(key string, now time.Time) (bool, time.Duration) {
+	if l.shared != nil {
+		if ok, wait, err := l.shared(l.name, key, now, l.pfRate); err == nil {
+			return ok, wait
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	full := float64(l.burst)

@@ -55,6 +55,7 @@ func New(a *app.App) (*Server, error) {
 	if s.public, err = newPublicForm(a.Secrets.Key(secret.PublicForm)); err != nil {
 		return nil, err
 	}
+	s.public.sharedLimits(a.Store)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		if err := rt.check(); err != nil {
