@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +95,13 @@ func TestIdentificationRequestEndToEnd(t *testing.T) {
 			t.Errorf("the report page does not show %q", want)
 		}
 	}
+	// The page's text without its links, asset names and random IDs (the
+	// request ID in the footer, hashes: any digits may appear in them):
+	// the victim's approximate age (11) must not be in it.
+	text := regexp.MustCompile(`(href|src)="[^"]*"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}`).
+		ReplaceAllString(page.Body, "")
 	for _, banned := range []string{"Counsel One", "counsel1@example.org", "V-TEST-3", "do_not_notify", "11"} {
-		if strings.Contains(page.Body, banned) {
+		if strings.Contains(text, banned) {
 			t.Errorf("the report page shows %q", banned)
 		}
 	}

@@ -189,6 +189,24 @@ type labMaskData struct {
 	Refusal string
 }
 
+// labMaskFor is the masking page's data: the file, the analyst's exposure
+// meter, and why the working picture is refused when it is.
+func (s *Server) labMaskFor(r *request, code string, id int64, fileID string) (*labMaskData, error) {
+	d := &labMaskData{Code: code, ReportID: id, FileID: fileID,
+		Base: fmt.Sprintf("/app/workboard/%s/reports/%d/files/%s/", url.PathEscape(code), id, fileID)}
+	var err error
+	if d.Meter, err = s.app.Viewer.Meter(r.Context(), r.actor); err != nil {
+		return nil, err
+	}
+	switch {
+	case d.Meter.Left <= 0:
+		d.Refusal = (&viewer.Refusal{Why: "budget"}).Message()
+	case !d.Meter.BreakUntil.IsZero():
+		d.Refusal = (&viewer.Refusal{Why: "break"}).Message()
+	}
+	return d, nil
+}
+
 func (s *Server) labMaskPage(w http.ResponseWriter, r *request) error {
 	code, id, fileID, err := labFileIDs(r)
 	if err != nil {
@@ -197,16 +215,9 @@ func (s *Server) labMaskPage(w http.ResponseWriter, r *request) error {
 	if err := s.app.Lab.Fresh(r.actor); err != nil {
 		return err // a sign-in first, then back here
 	}
-	d := &labMaskData{Code: code, ReportID: id, FileID: fileID,
-		Base: fmt.Sprintf("/app/workboard/%s/reports/%d/files/%s/", url.PathEscape(code), id, fileID)}
-	if d.Meter, err = s.app.Viewer.Meter(r.Context(), r.actor); err != nil {
+	d, err := s.labMaskFor(r, code, id, fileID)
+	if err != nil {
 		return err
-	}
-	switch {
-	case d.Meter.Left <= 0:
-		d.Refusal = (&viewer.Refusal{Why: "budget"}).Message()
-	case !d.Meter.BreakUntil.IsZero():
-		d.Refusal = (&viewer.Refusal{Why: "break"}).Message()
 	}
 	w.Header().Set("Content-Security-Policy", labCSP)
 	return s.render(w, http.StatusOK, "lab_mask", s.newPage(r, "Mask a picture of series "+code, d))
@@ -243,8 +254,10 @@ func (s *Server) labSanitise(w http.ResponseWriter, r *request) error {
 		if !haven.IsKind(err, haven.KindInvalid) {
 			return err
 		}
-		d := &labMaskData{Code: code, ReportID: id, FileID: fileID,
-			Base: fmt.Sprintf("/app/workboard/%s/reports/%d/files/%s/", url.PathEscape(code), id, fileID)}
+		d, derr := s.labMaskFor(r, code, id, fileID)
+		if derr != nil {
+			return derr
+		}
 		w.Header().Set("Content-Security-Policy", labCSP)
 		return s.formError(w, r, "lab_mask", s.newPage(r, "Mask a picture of series "+code, d), err)
 	}
