@@ -119,9 +119,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 
 // creds is what the clients use.
 type creds struct {
-	token        string // the ESP's bearer token
-	session      string // the supervisor's session cookie value
-	reportsKnown []int64
+	token   string // the ESP's bearer token
+	session string // the supervisor's session cookie value
 }
 
 // prepare opens the installation and makes the accounts.

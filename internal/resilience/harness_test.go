@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,7 +28,11 @@ var binary = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	out := filepath.Join(dir, "haven")
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", out, "github.com/haven-hotline/haven/cmd/haven")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("the go command is needed to build haven: %w", err)
+	}
+	cmd := exec.Command(goBin, "build", "-o", out, "github.com/haven-hotline/haven/cmd/haven")
 	cmd.Env = append(os.Environ(), "GOFLAGS=")
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build haven: %v\n%s", err, msg)
@@ -109,7 +112,6 @@ type server struct {
 	port int
 	cmd  *exec.Cmd
 	done chan error
-	log  *bytes.Buffer
 }
 
 // URL is the server's base URL.

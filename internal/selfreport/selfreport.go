@@ -358,7 +358,7 @@ func (s *Service) Open(ctx context.Context, a haven.Actor, number, secretText st
 			if err != nil {
 				return err
 			}
-			h := CaseHash{Algo: e.Algo, Value: hex.EncodeToString(e.Value), Live: e.Live() && c.Withdrawn == false}
+			h := CaseHash{Algo: e.Algo, Value: hex.EncodeToString(e.Value), Live: e.Live() && !c.Withdrawn}
 			if e.Algo == haven.AlgoVPDQ {
 				var v vpdq.Video
 				if err := v.UnmarshalBinary(e.Value); err == nil {
