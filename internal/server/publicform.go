@@ -686,6 +686,12 @@ type pfFieldView struct {
 // T returns a message of the view's language.
 func (v *pfView) T(key string, args ...any) string { return v.c.T(key, args...) }
 
+// Home and FooterKey fill the public layout (_public_layout.html).
+func (v *pfView) Home() string { return "/report" }
+
+// FooterKey is the message of the page's footer.
+func (v *pfView) FooterKey() string { return "page.footer" }
+
 // V returns an answer.
 func (v *pfView) V(name string) string { return v.a[name] }
 

@@ -67,6 +67,12 @@ func (v *srView) Err(field string) string { return v.Errors[field] }
 // HasErrors reports whether the page has field errors.
 func (v *srView) HasErrors() bool { return len(v.Errors) > 0 }
 
+// Home and FooterKey fill the public layout (_public_layout.html).
+func (v *srView) Home() string { return "/self-report" }
+
+// FooterKey is the message of the page's footer.
+func (v *srView) FooterKey() string { return "sr.footer" }
+
 func (s *Server) srNewView(r *request, asked, kind, path string) *srView {
 	pf := s.public
 	lang := asked
