@@ -167,18 +167,22 @@ func TestSelfReportOverHTTP(t *testing.T) {
 	if feedHas(espFeed(t, env), haven.AlgoMD5, hex.EncodeToString(sum[:])) {
 		t.Error("the ESP feed still has a withdrawn MD5 as live")
 	}
-	// Staff without the match permission cannot read the feed.
-	aud := env.NewUser(t, "auditor-sr@example.org", haven.RoleAuditor, "")
-	tok, err := env.App.Accounts.CreateAPIToken(context.Background(), haven.SystemActor("test"), aud.ID, "x")
-	if err == nil {
-		req, _ := http.NewRequest(http.MethodGet, env.HTTP.URL+"/api/v1/self-report/hashes", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("auditor feed: %d", resp.StatusCode)
-			}
-		}
+	// A law-enforcement user holds an API token but not the match
+	// permission: the feed refuses it.
+	le := env.NewUser(t, "le-sr@example.org", haven.RoleLE, env.Agency(t, "Example Feed Agency").ID)
+	tok, err := env.App.Accounts.CreateAPIToken(context.Background(), haven.SystemActor("test"), le.ID, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, env.HTTP.URL+"/api/v1/self-report/hashes", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the feed for a law-enforcement token: %d, want 403", resp.StatusCode)
 	}
 }
 
